@@ -1,0 +1,111 @@
+"""Roles are Django groups. This module is the one place that says what each may do.
+
+Migrations call ``sync_role_permissions`` (accounts 0002 and each later app that adds
+models), so a new database always has the groups with their current permissions.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    COORDINATOR = "coordinator", _("Coordinator")
+    CASE_MANAGER = "case_manager", _("Case manager")
+    ADMIN = "admin", _("Admin")
+
+    @property
+    def group_name(self) -> str:
+        return GROUP_NAMES[self]
+
+
+GROUP_NAMES = {
+    Role.COORDINATOR: "Coordinator",
+    Role.CASE_MANAGER: "Case manager",
+    Role.ADMIN: "Admin",
+}
+
+_PATIENT_WORK = {
+    "patients": [
+        "view_patient",
+        "add_patient",
+        "change_patient",
+        "discharge_patient",
+        "view_relatedperson",
+        "add_relatedperson",
+        "change_relatedperson",
+        "delete_relatedperson",
+    ],
+    "careplans": [
+        "view_careplan",
+        "add_careplan",
+        "change_careplan",
+        "view_goal",
+        "add_goal",
+        "change_goal",
+        "view_goalprogress",
+        "add_goalprogress",
+        "view_task",
+        "add_task",
+        "change_task",
+    ],
+    "referrals": [
+        "view_organization",
+        "view_service",
+        "view_referral",
+        "add_referral",
+        "change_referral",
+        "view_contactlogentry",
+        "add_contactlogentry",
+    ],
+    "accounts": ["view_careteam"],
+}
+
+_CASE_MANAGER_EXTRA = {
+    "patients": ["reassign_patient"],
+    "careplans": ["review_careplan"],
+    "accounts": ["view_caseload"],
+}
+
+
+def _merge(*grants: dict[str, list[str]]) -> dict[str, list[str]]:
+    merged: dict[str, list[str]] = {}
+    for grant in grants:
+        for app_label, codenames in grant.items():
+            merged.setdefault(app_label, []).extend(codenames)
+    return merged
+
+
+# Admins get every permission; see sync_role_permissions.
+ROLE_PERMISSIONS: dict[Role, dict[str, list[str]]] = {
+    Role.COORDINATOR: _PATIENT_WORK,
+    Role.CASE_MANAGER: _merge(_PATIENT_WORK, _CASE_MANAGER_EXTRA),
+}
+
+
+def sync_role_permissions(apps, schema_editor) -> None:
+    """Create the role groups and give them their permissions (idempotent).
+
+    Runs inside migrations with the historical app registry; permissions that do not
+    exist yet (an app migrated later) are skipped and granted by that app's migration.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        # Historical app configs have no models module; create_permissions skips those.
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role in Role:
+        group, _created = Group.objects.get_or_create(name=role.group_name)
+        if role == Role.ADMIN:
+            group.permissions.set(Permission.objects.all())
+            continue
+        wanted = models.Q(pk__in=[])
+        for app_label, codenames in ROLE_PERMISSIONS[role].items():
+            wanted |= models.Q(content_type__app_label=app_label, codename__in=codenames)
+        group.permissions.set(Permission.objects.filter(wanted))

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from carehub import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("patients/", include("patients.urls")),
+    path("care-plans/", include("careplans.urls")),
+    path("referrals/", include("referrals.urls")),
+    path("admin/", admin.site.urls),
+]
+
+admin.site.site_header = "CareHub administration"
+admin.site.site_title = "CareHub admin"

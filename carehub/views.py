@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from carehub import health
+
+logger = logging.getLogger(__name__)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database and the broker both answer, 503 otherwise."""
+    checks = {"database": health.database_state(), "broker": health.broker_state()}
+    healthy = all(state == "ok" for state in checks.values())
+    if not healthy:
+        logger.warning("health check failed: %s", checks)
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
+    )
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Each user lands on their own start page."""
+    return redirect("patients:list")

@@ -1,0 +1,73 @@
+from django.contrib import admin
+
+from patients.models import Patient, PatientEvent, RelatedPerson
+
+
+class RelatedPersonInline(admin.TabularInline):
+    model = RelatedPerson
+    extra = 0
+    readonly_fields = ["created_at", "updated_at"]
+
+
+class PatientEventInline(admin.TabularInline):
+    model = PatientEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["kind", "actor", "occurred_at", "from_value", "to_value", "reason"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = [
+        "mrn", "family_name", "given_name", "date_of_birth", "status", "risk_level",
+        "care_team", "primary_coordinator", "updated_at",
+    ]  # fmt: skip
+    list_filter = ["status", "risk_level", "care_team", "preferred_language"]
+    search_fields = ["mrn", "family_name", "given_name"]
+    list_select_related = ["care_team", "primary_coordinator"]
+    autocomplete_fields = ["care_team", "primary_coordinator", "case_manager"]
+    # Status and version move only through patients.services; admins use the pages for that.
+    readonly_fields = ["status", "status_reason", "version", "created_at", "updated_at"]
+    inlines = [RelatedPersonInline, PatientEventInline]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(RelatedPerson)
+class RelatedPersonAdmin(admin.ModelAdmin):
+    list_display = ["name", "relationship", "patient", "is_emergency_contact", "is_caregiver"]
+    list_filter = ["relationship", "is_emergency_contact", "is_caregiver"]
+    search_fields = ["name", "patient__mrn"]
+    raw_id_fields = ["patient"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(PatientEvent)
+class PatientEventAdmin(admin.ModelAdmin):
+    list_display = ["patient", "kind", "actor", "occurred_at"]
+    list_filter = ["kind"]
+    search_fields = ["patient__mrn"]
+    readonly_fields = [
+        "patient",
+        "kind",
+        "actor",
+        "occurred_at",
+        "from_value",
+        "to_value",
+        "reason",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from patients.models import Patient, PatientStatus, RelatedPerson, RiskLevel
+from patients.selectors import team_staff, teams_of
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class PatientForm(forms.ModelForm):
+    """Registration and edit. ``version`` carries the version the user is editing."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Patient
+        fields = [
+            "mrn", "given_name", "family_name", "date_of_birth", "sex",
+            "phone", "email", "address_line", "city", "region", "postal_code", "time_zone",
+            "preferred_language", "preferred_contact_method",
+            "consent_phone", "consent_sms", "consent_email", "consent_mail",
+            "insurance_payer", "insurance_member_id", "risk_level",
+            "care_team", "primary_coordinator", "case_manager",
+        ]  # fmt: skip
+        widgets = {"date_of_birth": DateInput}
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        teams = teams_of(user).filter(is_active=True)
+        if self.instance.pk:
+            teams = teams | teams_of(user).filter(pk=self.instance.care_team_id)
+        self.fields["care_team"].queryset = teams.distinct()
+        staff = team_staff(teams.values("pk"))
+        self.fields["primary_coordinator"].queryset = staff
+        self.fields["case_manager"].queryset = staff
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+        if teams.count() == 1 and not self.instance.pk:
+            self.fields["care_team"].initial = teams.first()
+
+
+class PatientCreateForm(PatientForm):
+    confirm_not_duplicate = forms.BooleanField(
+        label=_("I have checked the possible matches: this is a different person."),
+        required=False,
+    )
+
+
+class PatientStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"), choices=PatientStatus.choices)
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class RelatedPersonForm(forms.ModelForm):
+    class Meta:
+        model = RelatedPerson
+        fields = [
+            "name",
+            "relationship",
+            "is_emergency_contact",
+            "is_caregiver",
+            "phone",
+            "email",
+            "notes",
+        ]
+
+
+class PatientFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Name or MRN"), method="filter_search")
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=PatientStatus.choices)
+    risk_level = django_filters.ChoiceFilter(label=_("Risk"), choices=RiskLevel.choices)
+    primary_coordinator = django_filters.ModelChoiceFilter(
+        label=_("Coordinator"), queryset=User.objects.none()
+    )
+    care_team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=None)
+    sort = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=(
+            ("family_name", "name"),
+            ("mrn", "mrn"),
+            ("date_of_birth", "dob"),
+            ("risk_level", "risk"),
+            ("updated_at", "updated"),
+        ),
+        field_labels={
+            "family_name": _("Name"),
+            "mrn": _("MRN"),
+            "date_of_birth": _("Date of birth"),
+            "risk_level": _("Risk"),
+            "updated_at": _("Last updated"),
+        },
+    )
+
+    class Meta:
+        model = Patient
+        fields = ["q", "status", "risk_level", "primary_coordinator", "care_team"]
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        teams = teams_of(user)
+        self.filters["care_team"].queryset = teams
+        self.filters["primary_coordinator"].queryset = team_staff(teams.values("pk"))
+
+    def filter_search(self, queryset, name, value):
+        return queryset.search(value)

@@ -1,0 +1,61 @@
+"""Demo data: teams, a user for each role and realistic patients.
+
+    python manage.py seed_demo                  # 200 patients
+    python manage.py seed_demo --patients 100000
+
+Refuses to run when DEBUG is off: demo logins share a published password.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from patients import demo
+
+
+class Command(BaseCommand):
+    help = "Create demo teams, users (password 'carehub-demo') and patients. DEBUG only."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--patients", type=int, default=200, help="How many patients (default 200)."
+        )
+        parser.add_argument(
+            "--seed", type=int, default=2026, help="Random seed, for repeatable data."
+        )
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Do nothing when patients already exist."
+        )
+
+    def handle(self, *args, patients: int, seed: int, if_empty: bool, **options) -> None:
+        if not settings.DEBUG:
+            raise CommandError("seed_demo refuses to run with DEBUG off: it creates demo logins.")
+        if patients < 0:
+            raise CommandError("--patients must be zero or more.")
+        from patients.models import Patient
+
+        if if_empty and Patient.objects.exists():
+            self.stdout.write("Patients exist already; no demo data added.")
+            return
+        rng = random.Random(seed)
+        team_count = max(2, -(-patients // demo.PATIENTS_PER_TEAM))
+        staff = demo.seed_staff(team_count=team_count)
+        with tqdm(
+            total=patients,
+            desc="patients",
+            unit="pt",
+            file=sys.stderr,
+            disable=options["verbosity"] == 0,
+        ) as bar:
+            demo.seed_patients(staff=staff, count=patients, rng=rng, progress=bar.update)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {patients} patients in {team_count} teams. "
+                f"Sign in as coord, coord2, manager or admin with password '{demo.DEMO_PASSWORD}'."
+            )
+        )

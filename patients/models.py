@@ -1,0 +1,282 @@
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from accounts.models import validate_time_zone
+
+
+def validate_not_future(value: datetime.date) -> None:
+    from django.utils import timezone
+
+    if value > timezone.localdate():
+        raise ValidationError(_("The date of birth cannot be in the future."))
+
+
+class Sex(models.TextChoices):
+    """FHIR AdministrativeGender."""
+
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class RiskLevel(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+class PatientStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    INACTIVE = "inactive", _("Inactive")
+    DISCHARGED = "discharged", _("Discharged")
+    DECEASED = "deceased", _("Deceased")
+
+
+class ContactMethod(models.TextChoices):
+    PHONE = "phone", _("Phone call")
+    SMS = "sms", _("Text message")
+    EMAIL = "email", _("Email")
+    MAIL = "mail", _("Post")
+
+
+class Language(models.TextChoices):
+    """Preferred language (BCP 47 codes, as FHIR Patient.communication uses)."""
+
+    ENGLISH = "en", _("English")
+    SPANISH = "es", _("Spanish")
+    CHINESE = "zh", _("Chinese")
+    VIETNAMESE = "vi", _("Vietnamese")
+    TAGALOG = "tl", _("Tagalog")
+    ARABIC = "ar", _("Arabic")
+    FRENCH = "fr", _("French")
+    HAITIAN_CREOLE = "ht", _("Haitian Creole")
+    PORTUGUESE = "pt", _("Portuguese")
+    RUSSIAN = "ru", _("Russian")
+    KOREAN = "ko", _("Korean")
+    OTHER = "other", _("Other")
+
+
+class PatientQuerySet(models.QuerySet):
+    def active(self) -> PatientQuerySet:
+        return self.filter(status=PatientStatus.ACTIVE)
+
+    def search(self, term: str) -> PatientQuerySet:
+        """Name or MRN. Every word must match a name; a lone word may also be an MRN."""
+        term = term.strip()
+        if not term:
+            return self
+        words = term.split()
+        query = models.Q()
+        for word in words:
+            query &= models.Q(given_name__icontains=word) | models.Q(family_name__icontains=word)
+        if len(words) == 1:
+            query |= models.Q(mrn__iexact=term)
+        return self.filter(query)
+
+    def with_team_and_staff(self) -> PatientQuerySet:
+        return self.select_related("care_team", "primary_coordinator", "case_manager")
+
+
+class Patient(models.Model):
+    mrn = models.CharField(
+        _("MRN"),
+        max_length=32,
+        unique=True,
+        help_text=_("Medical record number, unique across CareHub."),
+        error_messages={"unique": _("Another patient already has this MRN.")},
+    )
+    given_name = models.CharField(_("given name"), max_length=100)
+    family_name = models.CharField(_("family name"), max_length=100)
+    date_of_birth = models.DateField(_("date of birth"), validators=[validate_not_future])
+    sex = models.CharField(_("sex"), max_length=16, choices=Sex.choices, default=Sex.UNKNOWN)
+
+    phone = PhoneNumberField(_("phone"), blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    address_line = models.CharField(_("street address"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    region = models.CharField(_("state or region"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_("For reminders to the patient. Empty: the clinic's zone."),
+    )
+
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=8, choices=Language.choices, default=Language.ENGLISH
+    )
+    preferred_contact_method = models.CharField(
+        _("preferred contact method"),
+        max_length=8,
+        choices=ContactMethod.choices,
+        default=ContactMethod.PHONE,
+    )
+    consent_phone = models.BooleanField(_("consents to phone calls"), default=False)
+    consent_sms = models.BooleanField(_("consents to text messages"), default=False)
+    consent_email = models.BooleanField(_("consents to email"), default=False)
+    consent_mail = models.BooleanField(_("consents to post"), default=False)
+
+    insurance_payer = models.CharField(_("insurance payer"), max_length=120, blank=True)
+    insurance_member_id = models.CharField(_("insurance member id"), max_length=60, blank=True)
+
+    risk_level = models.CharField(
+        _("risk level"), max_length=8, choices=RiskLevel.choices, default=RiskLevel.LOW
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=PatientStatus.choices, default=PatientStatus.ACTIVE
+    )
+    status_reason = models.CharField(_("status reason"), max_length=255, blank=True)
+
+    care_team = models.ForeignKey(
+        "accounts.CareTeam",
+        on_delete=models.PROTECT,
+        related_name="patients",
+        verbose_name=_("care team"),
+    )
+    primary_coordinator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="coordinated_patients",
+        verbose_name=_("primary coordinator"),
+    )
+    case_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="managed_patients",
+        verbose_name=_("case manager"),
+    )
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Optimistic locking: every write goes through services.patient_update, which only
+    # updates the row when the version the user edited is still current.
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+        ordering = ["family_name", "given_name", "pk"]
+        permissions = [
+            ("discharge_patient", _("Can discharge a patient")),
+            ("reassign_patient", _("Can reassign patients between coordinators")),
+        ]
+        indexes = [
+            models.Index(Lower("family_name"), Lower("given_name"), name="patient_name_idx"),
+            models.Index(fields=["care_team", "status"], name="patient_team_status_idx"),
+            models.Index(fields=["primary_coordinator", "status"], name="patient_coord_status_idx"),
+            models.Index(fields=["date_of_birth"], name="patient_dob_idx"),
+        ]
+
+    def __str__(self) -> str:
+        # Used in admin and logs of admin actions only; pages render names explicitly.
+        return f"Patient #{self.pk}"
+
+    def clean(self) -> None:
+        """Whoever coordinates or manages the patient must be in the patient's team."""
+        from accounts.models import TeamMembership
+
+        if not self.care_team_id:
+            return
+        errors = {}
+        for field in ("primary_coordinator", "case_manager"):
+            user_id = getattr(self, f"{field}_id")
+            if (
+                user_id
+                and not TeamMembership.objects.filter(
+                    user_id=user_id, team_id=self.care_team_id, user__is_active=True
+                ).exists()
+            ):
+                errors[field] = _("Choose an active member of the patient's care team.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (PatientStatus.ACTIVE, PatientStatus.INACTIVE)
+
+
+class Relationship(models.TextChoices):
+    """A subset of FHIR v3 RoleCode personal relationships."""
+
+    CAREGIVER = "caregiver", _("Caregiver")
+    SPOUSE = "spouse", _("Spouse or partner")
+    PARENT = "parent", _("Parent")
+    CHILD = "child", _("Child")
+    SIBLING = "sibling", _("Sibling")
+    GUARDIAN = "guardian", _("Legal guardian")
+    FRIEND = "friend", _("Friend")
+    OTHER = "other", _("Other")
+
+
+class RelatedPerson(models.Model):
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="related_persons", verbose_name=_("patient")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    relationship = models.CharField(_("relationship"), max_length=16, choices=Relationship.choices)
+    is_emergency_contact = models.BooleanField(_("emergency contact"), default=False)
+    is_caregiver = models.BooleanField(_("caregiver"), default=False)
+    phone = PhoneNumberField(_("phone"), blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    notes = models.CharField(_("notes"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("related person")
+        verbose_name_plural = _("related persons")
+        ordering = ["-is_emergency_contact", "name"]
+
+    def __str__(self) -> str:
+        return f"Related person #{self.pk}"
+
+
+class PatientEventKind(models.TextChoices):
+    REGISTERED = "registered", _("Registered")
+    UPDATED = "updated", _("Details changed")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    REASSIGNED = "reassigned", _("Coordinator changed")
+
+
+class PatientEvent(models.Model):
+    """The patient's own history: registration, status moves and reassignment."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=16, choices=PatientEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    occurred_at = models.DateTimeField(_("when"), auto_now_add=True)
+    from_value = models.CharField(_("from"), max_length=200, blank=True)
+    to_value = models.CharField(_("to"), max_length=200, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("patient event")
+        verbose_name_plural = _("patient events")
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [models.Index(fields=["patient", "-occurred_at"], name="patient_event_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on patient #{self.patient_id}"

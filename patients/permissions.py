@@ -1,0 +1,18 @@
+"""Access to a single patient. "Not yours" and "does not exist" are the same 404."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+
+from accounts.models import User
+from patients.models import Patient
+from patients.selectors import patients_visible_to
+
+
+def access_patient(user: User, pk: int, *, perm: str = "patients.view_patient") -> Patient:
+    """The patient ``pk`` if the user may see it (else 404) and holds ``perm`` (else 403)."""
+    patient = get_object_or_404(patients_visible_to(user).with_team_and_staff(), pk=pk)
+    if not user.has_perm(perm):
+        raise PermissionDenied
+    return patient

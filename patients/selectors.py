@@ -1,0 +1,81 @@
+"""Reads of the patient registry. ``patients_visible_to`` is the one scope rule."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
+
+from accounts.models import CareTeam, TeamMembership, User
+from patients.models import Patient
+
+
+def teams_of(user: User) -> QuerySet[CareTeam]:
+    """The teams whose patients the user works with (all teams for admins)."""
+    if not user.is_authenticated or not user.is_active:
+        return CareTeam.objects.none()
+    if user.is_admin:
+        return CareTeam.objects.all()
+    return CareTeam.objects.filter(memberships__user=user)
+
+
+def patients_visible_to(user: User | AnonymousUser) -> QuerySet[Patient]:
+    """Every patient the user may see: those of their care teams; admins see all.
+
+    Every view, API endpoint, export and dashboard query starts here (DOMAIN.md, Scope).
+    """
+    if not user.is_authenticated or not user.is_active:
+        return Patient.objects.none()
+    if user.is_admin:
+        return Patient.objects.all()
+    return Patient.objects.filter(
+        care_team_id__in=TeamMembership.objects.filter(user_id=user.pk).values("team_id")
+    )
+
+
+def team_staff(team_ids) -> QuerySet[User]:
+    """Active members of the given teams: who may coordinate or manage their patients."""
+    return (
+        User.objects.filter(is_active=True, memberships__team_id__in=team_ids)
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+def patient_duplicates(
+    *,
+    user: User,
+    given_name: str,
+    family_name: str,
+    date_of_birth,
+    mrn: str = "",
+    phone: str = "",
+    email: str = "",
+    exclude_pk: int | None = None,
+) -> tuple[list[Patient], int]:
+    """Possible matches for a patient being registered.
+
+    Returns the matches the user may see and the number of further matches in teams the
+    user cannot see (reported as a count only: their details are not the user's to see).
+    """
+    from django.db.models import Q
+
+    query = Q(
+        given_name__iexact=given_name.strip(),
+        family_name__iexact=family_name.strip(),
+        date_of_birth=date_of_birth,
+    )
+    if mrn:
+        query |= Q(mrn__iexact=mrn.strip())
+    if phone:
+        query |= Q(phone=phone)
+    if email:
+        query |= Q(email__iexact=email.strip())
+    matches = Patient.objects.filter(query)
+    if exclude_pk is not None:
+        matches = matches.exclude(pk=exclude_pk)
+    visible_ids = set(
+        patients_visible_to(user).filter(pk__in=matches.values("pk")).values_list("pk", flat=True)
+    )
+    visible = list(matches.filter(pk__in=visible_ids).with_team_and_staff()[:20])
+    hidden = matches.exclude(pk__in=visible_ids).count()
+    return visible, hidden

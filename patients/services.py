@@ -1,0 +1,182 @@
+"""Every write to the patient registry. Views, admin actions and the API call these."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from patients.models import Patient, PatientEvent, PatientEventKind, PatientStatus
+from patients.selectors import patient_duplicates
+
+
+class StaleEdit(Exception):
+    """Someone saved the record after the user opened it; nothing was written."""
+
+    def __init__(self, model_name: str = "record"):
+        super().__init__(
+            _(
+                "Someone else saved this %(model)s after you opened it. Nothing was changed: "
+                "reload the page to see their changes, then make yours again."
+            )
+            % {"model": model_name}
+        )
+
+
+class PossibleDuplicate(Exception):
+    """A patient being registered may already exist."""
+
+    def __init__(self, matches: list[Patient], hidden_count: int):
+        super().__init__(_("This patient may already be registered."))
+        self.matches = matches
+        self.hidden_count = hidden_count
+
+
+class InvalidTransition(Exception):
+    def __init__(self, current: str, target: str, allowed: list[str]):
+        self.current, self.target, self.allowed = current, target, allowed
+        super().__init__(
+            _("Cannot move from %(current)s to %(target)s. Allowed from %(current)s: %(allowed)s.")
+            % {"current": current, "target": target, "allowed": ", ".join(allowed) or _("none")}
+        )
+
+
+# Patient.status moves. "deceased" is final; a discharged patient can be readmitted.
+PATIENT_STATUS_MOVES: dict[str, set[str]] = {
+    PatientStatus.ACTIVE: {
+        PatientStatus.INACTIVE,
+        PatientStatus.DISCHARGED,
+        PatientStatus.DECEASED,
+    },
+    PatientStatus.INACTIVE: {
+        PatientStatus.ACTIVE,
+        PatientStatus.DISCHARGED,
+        PatientStatus.DECEASED,
+    },
+    PatientStatus.DISCHARGED: {PatientStatus.ACTIVE},
+    PatientStatus.DECEASED: set(),
+}
+REASON_REQUIRED = {PatientStatus.DISCHARGED, PatientStatus.DECEASED, PatientStatus.INACTIVE}
+
+# Fields a user edits; status and version move only through the functions below.
+EDITABLE_FIELDS = [
+    "mrn", "given_name", "family_name", "date_of_birth", "sex", "phone", "email",
+    "address_line", "city", "region", "postal_code", "time_zone", "preferred_language",
+    "preferred_contact_method", "consent_phone", "consent_sms", "consent_email", "consent_mail",
+    "insurance_payer", "insurance_member_id", "risk_level", "care_team",
+    "primary_coordinator", "case_manager",
+]  # fmt: skip
+
+
+@transaction.atomic
+def patient_register(*, by: User, data: dict, confirmed_not_duplicate: bool = False) -> Patient:
+    """Register a patient, holding it back when it may duplicate an existing one."""
+    patient = Patient(**{name: data[name] for name in EDITABLE_FIELDS if name in data})
+    patient.full_clean()
+    if not confirmed_not_duplicate:
+        matches, hidden = patient_duplicates(
+            user=by,
+            given_name=patient.given_name,
+            family_name=patient.family_name,
+            date_of_birth=patient.date_of_birth,
+            mrn=patient.mrn,
+            phone=str(patient.phone or ""),
+            email=patient.email,
+        )
+        if matches or hidden:
+            raise PossibleDuplicate(matches, hidden)
+    patient.save()
+    PatientEvent.objects.create(patient=patient, kind=PatientEventKind.REGISTERED, actor=by)
+    return patient
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, by: User, data: dict, expected_version: int) -> Patient:
+    """Apply the user's changes if nobody saved the patient since they loaded it."""
+    candidate = Patient.objects.get(pk=patient.pk)
+    changed = []
+    for name in EDITABLE_FIELDS:
+        if name in data and getattr(candidate, name) != data[name]:
+            setattr(candidate, name, data[name])
+            changed.append(name)
+    candidate.full_clean()
+    if not changed:
+        if candidate.version != expected_version:
+            raise StaleEdit(_("patient"))
+        return candidate
+    updated = Patient.objects.filter(pk=patient.pk, version=expected_version).update(
+        **{name: getattr(candidate, name) for name in changed},
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
+    if updated == 0:
+        raise StaleEdit(_("patient"))
+    # Field names only: values may be PHI and the history is shown to the whole team.
+    PatientEvent.objects.create(
+        patient=candidate,
+        kind=PatientEventKind.UPDATED,
+        actor=by,
+        to_value=", ".join(str(Patient._meta.get_field(name).verbose_name) for name in changed)[
+            :200
+        ],
+    )
+    candidate.refresh_from_db()
+    return candidate
+
+
+@transaction.atomic
+def patient_set_status(
+    *, patient: Patient, by: User, status: str, reason: str = "", expected_version: int
+) -> Patient:
+    """Move a patient to ``status`` (discharge, readmit, ...), recording who and why."""
+    current = Patient.objects.select_for_update().get(pk=patient.pk)
+    allowed = PATIENT_STATUS_MOVES[current.status]
+    if status not in allowed:
+        raise InvalidTransition(
+            PatientStatus(current.status).label,
+            PatientStatus(status).label if status in PatientStatus.values else status,
+            [PatientStatus(s).label for s in sorted(allowed)],
+        )
+    reason = reason.strip()
+    if status in REASON_REQUIRED and not reason:
+        raise ValidationError({"reason": _("Give a reason for this change.")})
+    updated = Patient.objects.filter(pk=current.pk, version=expected_version).update(
+        status=status,
+        status_reason=reason,
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
+    if updated == 0:
+        raise StaleEdit(_("patient"))
+    PatientEvent.objects.create(
+        patient=current,
+        kind=PatientEventKind.STATUS_CHANGED,
+        actor=by,
+        from_value=current.status,
+        to_value=status,
+        reason=reason,
+    )
+    current.refresh_from_db()
+    return current
+
+
+@transaction.atomic
+def related_person_save(*, patient: Patient, by: User, form_instance) -> None:
+    """Add or change a caregiver or emergency contact."""
+    form_instance.patient = patient
+    form_instance.full_clean()
+    form_instance.save()
+    PatientEvent.objects.create(
+        patient=patient, kind=PatientEventKind.UPDATED, actor=by, to_value=_("Contacts")
+    )
+
+
+@transaction.atomic
+def related_person_remove(*, person, by: User) -> None:
+    PatientEvent.objects.create(
+        patient=person.patient, kind=PatientEventKind.UPDATED, actor=by, to_value=_("Contacts")
+    )
+    person.delete()

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from patients import services
+from patients.forms import (
+    PatientCreateForm,
+    PatientFilter,
+    PatientForm,
+    PatientStatusForm,
+    RelatedPersonForm,
+)
+from patients.permissions import access_patient
+from patients.selectors import patients_visible_to
+
+
+def patient_list(request: HttpRequest) -> HttpResponse:
+    patients = patients_visible_to(request.user).with_team_and_staff()
+    filterset = PatientFilter(request.GET or None, queryset=patients, user=request.user)
+    page = Paginator(filterset.qs, settings.CAREHUB_PAGE_SIZE).get_page(request.GET.get("page"))
+    page_query = request.GET.copy()
+    page_query.pop("page", None)
+    template = "patients/partials/_list_results.html" if request.htmx else "patients/list.html"
+    return render(
+        request,
+        template,
+        {
+            "filter": filterset,
+            "page": page,
+            "page_query": page_query.urlencode(),
+            "can_register": request.user.has_perm("patients.add_patient"),
+        },
+    )
+
+
+@permission_required("patients.add_patient", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def patient_create(request: HttpRequest) -> HttpResponse:
+    form = PatientCreateForm(request.POST or None, user=request.user)
+    duplicates = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = services.patient_register(
+                by=request.user,
+                data=form.cleaned_data,
+                confirmed_not_duplicate=form.cleaned_data["confirm_not_duplicate"],
+            )
+        except services.PossibleDuplicate as held_back:
+            duplicates = held_back
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Patient registered."))
+            return redirect("patients:detail", pk=patient.pk)
+    return render(request, "patients/form.html", {"form": form, "duplicates": duplicates})
+
+
+def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = access_patient(request.user, pk)
+    return render(
+        request,
+        "patients/detail.html",
+        {
+            "patient": patient,
+            "related_persons": patient.related_persons.all(),
+            "events": patient.events.select_related("actor")[:20],
+            "can_edit": request.user.has_perm("patients.change_patient"),
+            "can_change_status": request.user.has_perm("patients.discharge_patient"),
+            "status_form": PatientStatusForm(initial={"version": patient.version}),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = access_patient(request.user, pk, perm="patients.change_patient")
+    form = PatientForm(request.POST or None, instance=patient, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.patient_update(
+                patient=patient,
+                by=request.user,
+                data=form.cleaned_data,
+                expected_version=form.cleaned_data["version"] or 0,
+            )
+        except services.StaleEdit as stale:
+            form.add_error(None, str(stale))
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Patient details saved."))
+            return redirect("patients:detail", pk=patient.pk)
+    return render(request, "patients/form.html", {"form": form, "patient": patient})
+
+
+@require_http_methods(["GET", "POST"])
+def patient_change_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Discharge, readmit, mark inactive or deceased, with a reason."""
+    patient = access_patient(request.user, pk, perm="patients.discharge_patient")
+    form = PatientStatusForm(
+        request.POST or None,
+        initial={"version": patient.version, "status": request.GET.get("status", "discharged")},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.patient_set_status(
+                patient=patient,
+                by=request.user,
+                status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        except (services.StaleEdit, services.InvalidTransition) as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, _("Patient status changed."))
+            return redirect("patients:detail", pk=patient.pk)
+    return render(request, "patients/status.html", {"form": form, "patient": patient})
+
+
+@require_http_methods(["GET", "POST"])
+def related_person_edit(
+    request: HttpRequest, pk: int, person_pk: int | None = None
+) -> HttpResponse:
+    patient = access_patient(request.user, pk, perm="patients.change_patient")
+    person = get_object_or_404(patient.related_persons, pk=person_pk) if person_pk else None
+    form = RelatedPersonForm(request.POST or None, instance=person)
+    if request.method == "POST" and form.is_valid():
+        services.related_person_save(patient=patient, by=request.user, form_instance=form.instance)
+        messages.success(request, _("Contact saved."))
+        return redirect("patients:detail", pk=patient.pk)
+    return render(
+        request,
+        "patients/related_person_form.html",
+        {"form": form, "patient": patient, "person": person},
+    )
+
+
+@require_http_methods(["POST"])
+def related_person_remove(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
+    patient = access_patient(request.user, pk, perm="patients.change_patient")
+    person = get_object_or_404(patient.related_persons, pk=person_pk)
+    services.related_person_remove(person=person, by=request.user)
+    messages.success(request, _("Contact removed."))
+    return redirect("patients:detail", pk=patient.pk)

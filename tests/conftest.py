@@ -1,0 +1,102 @@
+"""Shared fixtures: the personas every view test uses, and the rules for optional parts.
+
+Personas (tests/factories.py builds them):
+- ``coordinator``: coordinator of team A
+- ``coordinator_b``: coordinator of team B (the outsider for scope tests)
+- ``case_manager``: case manager of team A
+- ``admin_user``: superuser
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from django.db import connection
+
+from accounts.roles import Role
+from tests import factories
+
+REQUIRE_ALL = os.environ.get("CAREHUB_REQUIRE_ALL_TESTS") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    redis_url = os.environ.get("REDIS_URL", "")
+    chromium = shutil.which("chromium") or os.path.exists("/usr/bin/chromium")
+    for item in items:
+        if "postgres" in item.keywords and connection.vendor != "postgresql":
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL"))
+        if "redis" in item.keywords and not redis_url.startswith("redis"):
+            item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL"))
+        if "browser" in item.keywords and not chromium:
+            item.add_marker(pytest.mark.skip(reason="needs Debian's chromium at /usr/bin/chromium"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI (CAREHUB_REQUIRE_ALL_TESTS=1) a skipped test is a failed build."""
+    if not REQUIRE_ALL:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(
+            f"CAREHUB_REQUIRE_ALL_TESTS: {len(skipped)} test(s) skipped; every test must run in CI.",
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def team_a(db):
+    return factories.CareTeamFactory(name="Team A")
+
+
+@pytest.fixture
+def team_b(db):
+    return factories.CareTeamFactory(name="Team B")
+
+
+@pytest.fixture
+def coordinator(team_a):
+    return factories.UserFactory(username="coord-a", role=Role.COORDINATOR, teams=[team_a])
+
+
+@pytest.fixture
+def coordinator_b(team_b):
+    return factories.UserFactory(username="coord-b", role=Role.COORDINATOR, teams=[team_b])
+
+
+@pytest.fixture
+def case_manager(team_a):
+    return factories.UserFactory(username="manager-a", role=Role.CASE_MANAGER, teams=[team_a])
+
+
+@pytest.fixture
+def admin_user(db):
+    return factories.UserFactory(username="admin", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def patient(team_a, coordinator, case_manager):
+    return factories.PatientFactory(
+        care_team=team_a, primary_coordinator=coordinator, case_manager=case_manager
+    )
+
+
+@pytest.fixture
+def patient_b(team_b, coordinator_b):
+    return factories.PatientFactory(care_team=team_b, primary_coordinator=coordinator_b)
+
+
+@pytest.fixture
+def coordinator_client(client, coordinator):
+    client.force_login(coordinator)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _isolated_files(settings, tmp_path):
+    """Mail and broker files of a test stay in its own temporary folder."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
