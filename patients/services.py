@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from carehub.transitions import InvalidTransition, StaleEdit, guarded_update, machine
 from patients.models import Patient, PatientEvent, PatientEventKind, PatientStatus
 from patients.selectors import patient_duplicates
 
-
-class StaleEdit(Exception):
-    """Someone saved the record after the user opened it; nothing was written."""
-
-    def __init__(self, model_name: str = "record"):
-        super().__init__(
-            _(
-                "Someone else saved this %(model)s after you opened it. Nothing was changed: "
-                "reload the page to see their changes, then make yours again."
-            )
-            % {"model": model_name}
-        )
+__all__ = ["InvalidTransition", "PossibleDuplicate", "StaleEdit"]
 
 
 class PossibleDuplicate(Exception):
@@ -35,31 +22,26 @@ class PossibleDuplicate(Exception):
         self.hidden_count = hidden_count
 
 
-class InvalidTransition(Exception):
-    def __init__(self, current: str, target: str, allowed: list[str]):
-        self.current, self.target, self.allowed = current, target, allowed
-        super().__init__(
-            _("Cannot move from %(current)s to %(target)s. Allowed from %(current)s: %(allowed)s.")
-            % {"current": current, "target": target, "allowed": ", ".join(allowed) or _("none")}
-        )
-
-
 # Patient.status moves. "deceased" is final; a discharged patient can be readmitted.
-PATIENT_STATUS_MOVES: dict[str, set[str]] = {
-    PatientStatus.ACTIVE: {
-        PatientStatus.INACTIVE,
-        PatientStatus.DISCHARGED,
-        PatientStatus.DECEASED,
+PATIENT_STATUS = machine(
+    "patient status",
+    {
+        PatientStatus.ACTIVE: {
+            PatientStatus.INACTIVE,
+            PatientStatus.DISCHARGED,
+            PatientStatus.DECEASED,
+        },
+        PatientStatus.INACTIVE: {
+            PatientStatus.ACTIVE,
+            PatientStatus.DISCHARGED,
+            PatientStatus.DECEASED,
+        },
+        PatientStatus.DISCHARGED: {PatientStatus.ACTIVE},
+        PatientStatus.DECEASED: set(),
     },
-    PatientStatus.INACTIVE: {
-        PatientStatus.ACTIVE,
-        PatientStatus.DISCHARGED,
-        PatientStatus.DECEASED,
-    },
-    PatientStatus.DISCHARGED: {PatientStatus.ACTIVE},
-    PatientStatus.DECEASED: set(),
-}
-REASON_REQUIRED = {PatientStatus.DISCHARGED, PatientStatus.DECEASED, PatientStatus.INACTIVE}
+    reason_required={PatientStatus.DISCHARGED, PatientStatus.DECEASED, PatientStatus.INACTIVE},
+    choices=PatientStatus,
+)
 
 # Fields a user edits; status and version move only through the functions below.
 EDITABLE_FIELDS = [
@@ -107,12 +89,13 @@ def patient_update(*, patient: Patient, by: User, data: dict, expected_version: 
         if candidate.version != expected_version:
             raise StaleEdit(_("patient"))
         return candidate
-    updated = Patient.objects.filter(pk=patient.pk, version=expected_version).update(
-        **{name: getattr(candidate, name) for name in changed},
-        version=F("version") + 1,
-        updated_at=timezone.now(),
+    won = guarded_update(
+        Patient.objects,
+        pk=patient.pk,
+        expected={"version": expected_version},
+        changes={name: getattr(candidate, name) for name in changed},
     )
-    if updated == 0:
+    if not won:
         raise StaleEdit(_("patient"))
     # Field names only: values may be PHI and the history is shown to the whole team.
     PatientEvent.objects.create(
@@ -132,24 +115,15 @@ def patient_set_status(
     *, patient: Patient, by: User, status: str, reason: str = "", expected_version: int
 ) -> Patient:
     """Move a patient to ``status`` (discharge, readmit, ...), recording who and why."""
-    current = Patient.objects.select_for_update().get(pk=patient.pk)
-    allowed = PATIENT_STATUS_MOVES[current.status]
-    if status not in allowed:
-        raise InvalidTransition(
-            PatientStatus(current.status).label,
-            PatientStatus(status).label if status in PatientStatus.values else status,
-            [PatientStatus(s).label for s in sorted(allowed)],
-        )
-    reason = reason.strip()
-    if status in REASON_REQUIRED and not reason:
-        raise ValidationError({"reason": _("Give a reason for this change.")})
-    updated = Patient.objects.filter(pk=current.pk, version=expected_version).update(
-        status=status,
-        status_reason=reason,
-        version=F("version") + 1,
-        updated_at=timezone.now(),
+    current = Patient.objects.get(pk=patient.pk)
+    reason = PATIENT_STATUS.check(current=current.status, target=status, reason=reason)
+    won = guarded_update(
+        Patient.objects,
+        pk=current.pk,
+        expected={"status": current.status, "version": expected_version},
+        changes={"status": status, "status_reason": reason},
     )
-    if updated == 0:
+    if not won:
         raise StaleEdit(_("patient"))
     PatientEvent.objects.create(
         patient=current,

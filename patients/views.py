@@ -19,6 +19,7 @@ from patients.forms import (
     RelatedPersonForm,
 )
 from patients.permissions import access_patient
+from patients.sections import sections_for
 from patients.selectors import patients_visible_to
 
 
@@ -74,7 +75,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": patient.events.select_related("actor")[:20],
             "can_edit": request.user.has_perm("patients.change_patient"),
             "can_change_status": request.user.has_perm("patients.discharge_patient"),
-            "status_form": PatientStatusForm(initial={"version": patient.version}),
+            "sections": sections_for(request, patient),
         },
     )
 

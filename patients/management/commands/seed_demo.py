@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import random
 import sys
+from importlib import import_module
+from importlib.util import find_spec
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
@@ -52,7 +55,27 @@ class Command(BaseCommand):
             file=sys.stderr,
             disable=options["verbosity"] == 0,
         ) as bar:
-            demo.seed_patients(staff=staff, count=patients, rng=rng, progress=bar.update)
+            patient_ids = demo.seed_patients(
+                staff=staff, count=patients, rng=rng, progress=bar.update
+            )
+        # Every other app adds its records for these patients: <app>/demo.py defines
+        # seed_for_patients(*, staff, patient_ids, rng, progress) using bulk inserts.
+        for app_config in apps.get_app_configs():
+            if app_config.name == "patients":
+                continue
+            if find_spec(f"{app_config.name}.demo") is None:
+                continue
+            module = import_module(f"{app_config.name}.demo")
+            with tqdm(
+                total=len(patient_ids),
+                desc=app_config.label,
+                unit="pt",
+                file=sys.stderr,
+                disable=options["verbosity"] == 0,
+            ) as bar:
+                module.seed_for_patients(
+                    staff=staff, patient_ids=patient_ids, rng=rng, progress=bar.update
+                )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {patients} patients in {team_count} teams. "
