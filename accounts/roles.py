@@ -88,15 +88,20 @@ def sync_role_permissions(apps, schema_editor) -> None:
     """Create the role groups and give them their permissions (idempotent).
 
     Runs inside migrations with the historical app registry; permissions that do not
-    exist yet (an app migrated later) are skipped and granted by that app's migration.
+    exist yet (an app migrated later) are skipped there and granted after ``migrate``
+    by the post_migrate hook in accounts/apps.py.
     """
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
-        # Historical app configs have no models module; create_permissions skips those.
-        app_config.models_module = True
+        # Historical app configs have no models module, and create_permissions skips
+        # those; lend them one for the call.
+        borrowed = getattr(app_config, "models_module", None) is None
+        if borrowed:
+            app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        if borrowed:
+            app_config.models_module = None  # as it was
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

@@ -96,7 +96,7 @@ def machine(
 ) -> Machine:
     """Build a Machine from plain data; every state of ``choices`` must appear in ``moves``."""
     frozen = {state: frozenset(targets) for state, targets in moves.items()}
-    labels = {value: str(label) for value, label in choices.choices} if choices else {}
+    labels = dict(choices.choices) if choices else {}  # lazy: translated when shown
     if choices is not None:
         missing = set(choices.values) - set(frozen)
         if missing:

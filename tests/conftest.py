@@ -96,7 +96,9 @@ def coordinator_client(client, coordinator):
 
 
 @pytest.fixture(autouse=True)
-def _isolated_files(settings, tmp_path):
-    """Mail and broker files of a test stay in its own temporary folder."""
+def _test_settings(settings, tmp_path):
+    """Mail of a test stays in memory or its own folder; passwords hash fast."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
+    # Argon2 is the production hasher (tests/accounts checks it); tests hash many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

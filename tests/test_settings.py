@@ -1,0 +1,128 @@
+"""Settings come from the environment; production mode refuses insecure defaults.
+
+Each case starts a fresh interpreter so the settings module is parsed from scratch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL_KEY = "k" * 20 + "-production-key-with-enough-entropy-0123456789"
+
+
+def load_settings(tmp_path, **env) -> subprocess.CompletedProcess:
+    script = (
+        "import json, django\n"
+        "from django.conf import settings\n"
+        "django.setup()\n"
+        "db = settings.DATABASES['default']\n"
+        "print(json.dumps({'debug': settings.DEBUG, 'engine': db['ENGINE'], 'name': str(db['NAME']),"
+        " 'host': db.get('HOST', ''), 'broker': settings.CELERY_BROKER_URL, 'hosts': settings.ALLOWED_HOSTS,"
+        " 'tz': settings.TIME_ZONE, 'use_tz': settings.USE_TZ, 'email': settings.EMAIL_BACKEND,"
+        " 'key': settings.SECRET_KEY, 'conn_max_age': db.get('CONN_MAX_AGE'),"
+        " 'secure_cookie': getattr(settings, 'SESSION_COOKIE_SECURE', False)}))\n"
+    )
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "DEBUG",
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "DATABASE_URL",
+            "REDIS_URL",
+            "EMAIL_BACKEND",
+            "TIME_ZONE",
+            "CAREHUB_DEMO",
+        }
+    }
+    clean.update({"DJANGO_SETTINGS_MODULE": "carehub.settings", "CAREHUB_VAR_DIR": str(tmp_path)})
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def parsed(result: subprocess.CompletedProcess) -> dict:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_defaults_in_development(tmp_path):
+    values = parsed(load_settings(tmp_path, DEBUG="true"))
+    assert values["engine"] == "django.db.backends.sqlite3"
+    assert values["name"] == str(tmp_path / "carehub.sqlite3")
+    assert values["broker"] == "filesystem://"
+    assert values["use_tz"] is True
+    assert values["email"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert values["key"].startswith("django-insecure-")
+    # The generated key is kept, so the web process, worker and restarts share it.
+    assert (tmp_path / "dev-secret-key").read_text() == values["key"]
+    assert parsed(load_settings(tmp_path, DEBUG="true"))["key"] == values["key"]
+
+
+def test_environment_overrides(tmp_path):
+    values = parsed(
+        load_settings(
+            tmp_path,
+            DEBUG="true",
+            DATABASE_URL="postgres://carehub:pw@db.internal:5433/carehub",
+            REDIS_URL="redis://cache.internal:6379/2",
+            ALLOWED_HOSTS="care.example.org,www.care.example.org",
+            TIME_ZONE="America/Chicago",
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        )
+    )
+    assert values["engine"] == "django.db.backends.postgresql"
+    assert (values["host"], values["name"]) == ("db.internal", "carehub")
+    assert values["conn_max_age"] == 60
+    assert values["broker"] == "redis://cache.internal:6379/2"
+    assert values["hosts"] == ["care.example.org", "www.care.example.org"]
+    assert values["tz"] == "America/Chicago"
+    assert values["email"] == "django.core.mail.backends.smtp.EmailBackend"
+
+
+@pytest.mark.parametrize(
+    ("env", "complaint"),
+    [
+        ({}, "SECRET_KEY must be set"),
+        (
+            {"SECRET_KEY": "django-insecure-" + "x" * 60, "ALLOWED_HOSTS": "care.example.org"},
+            "SECRET_KEY",
+        ),
+        ({"SECRET_KEY": "short", "ALLOWED_HOSTS": "care.example.org"}, "SECRET_KEY"),
+        ({"SECRET_KEY": REAL_KEY}, "ALLOWED_HOSTS must list"),
+        ({"SECRET_KEY": REAL_KEY, "ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must list"),
+    ],
+    ids=["nothing-set", "insecure-key", "short-key", "no-hosts", "wildcard-host"],
+)
+def test_production_refuses_to_start_without_real_secrets(tmp_path, env, complaint):
+    result = load_settings(tmp_path, **env)
+    assert result.returncode != 0
+    assert "refuses to start" in result.stderr and complaint in result.stderr
+    assert not (tmp_path / "dev-secret-key").exists()
+
+
+def test_production_starts_with_real_settings(tmp_path):
+    values = parsed(load_settings(tmp_path, SECRET_KEY=REAL_KEY, ALLOWED_HOSTS="care.example.org"))
+    assert values["debug"] is False
+    assert values["secure_cookie"] is True
+    assert values["email"] == "django.core.mail.backends.smtp.EmailBackend"
+
+
+def test_debug_is_off_unless_asked_for(tmp_path):
+    result = load_settings(tmp_path, SECRET_KEY=REAL_KEY, ALLOWED_HOSTS="care.example.org")
+    assert parsed(result)["debug"] is False
