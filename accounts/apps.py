@@ -3,10 +3,13 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
-def _sync_roles(sender, using, apps, **kwargs) -> None:
+def _sync_roles(sender, apps=None, **kwargs) -> None:
+    """Also runs after `flush` (transactional tests), which sends no app registry."""
+    from django.apps import apps as global_apps
+
     from accounts.roles import sync_role_permissions
 
-    sync_role_permissions(apps, None)
+    sync_role_permissions(apps or global_apps, None)
 
 
 class AccountsConfig(AppConfig):

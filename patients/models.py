@@ -212,6 +212,11 @@ class Patient(models.Model):
         return f"{self.given_name} {self.family_name}"
 
     @property
+    def address_display(self) -> str:
+        locality = " ".join(part for part in (self.region, self.postal_code) if part)
+        return ", ".join(part for part in (self.address_line, self.city, locality) if part)
+
+    @property
     def is_open(self) -> bool:
         return self.status in (PatientStatus.ACTIVE, PatientStatus.INACTIVE)
 
