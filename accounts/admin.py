@@ -64,3 +64,12 @@ class CareTeamAdmin(admin.ModelAdmin):
     @admin.display(description=_("members"), ordering="member_total")
     def member_count(self, obj: CareTeam) -> int:
         return obj.member_total
+
+
+@admin.register(TeamMembership)
+class TeamMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "team", "created_at"]
+    list_filter = ["team"]
+    search_fields = ["user__username", "user__last_name", "team__name"]
+    autocomplete_fields = ["user", "team"]
+    readonly_fields = ["created_at"]
