@@ -19,3 +19,4 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         # After every migrate, so roles also hold permissions of apps migrated later.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="accounts.sync_roles")
+        from accounts import signals  # noqa: F401  (records each signed-in session)

@@ -63,6 +63,7 @@ _PATIENT_WORK = {
 }
 
 _CASE_MANAGER_EXTRA = {
+    "audit": ["view_auditevent"],
     "patients": ["reassign_patient"],
     "careplans": ["review_careplan"],
     "accounts": ["view_caseload"],

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
+from audit import context as audit_context
 from patients.models import Patient
 from patients.selectors import patients_visible_to
 
@@ -13,6 +14,7 @@ from patients.selectors import patients_visible_to
 def access_patient(user: User, pk: int, *, perm: str = "patients.view_patient") -> Patient:
     """The patient ``pk`` if the user may see it (else 404) and holds ``perm`` (else 403)."""
     patient = get_object_or_404(patients_visible_to(user).with_team_and_staff(), pk=pk)
+    audit_context.note_patient(patient.pk)
     if not user.has_perm(perm):
         raise PermissionDenied
     return patient

@@ -1,0 +1,20 @@
+import time
+
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+
+from accounts.middleware import LAST_SEEN, SIGNED_IN_AT
+from accounts.services import user_session_started
+
+
+@receiver(user_logged_in, dispatch_uid="accounts.session_started")
+def _session_started(sender, request, user, **kwargs):
+    if request is None or not hasattr(request, "session"):
+        return
+    now = int(time.time())
+    request.session[SIGNED_IN_AT] = now
+    request.session[LAST_SEEN] = now
+    # The key exists only once the session is saved; sign-in rotates it.
+    if request.session.session_key is None:
+        request.session.save()
+    user_session_started(user=user, request=request)

@@ -1,0 +1,74 @@
+"""One audit row per signed-in request, written after the view has answered.
+
+Every patient the request loaded through the access functions gets its own row, so a
+patient's trail lists every look. Requests to a few non-PHI routes are not recorded.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from audit import context
+from audit.models import AuditAction, AuditEvent, AuditOutcome
+from audit.services import _route, client_address
+
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Routes that show no patient data (by URL name).
+UNAUDITED_ROUTES = frozenset({"healthz", "accounts:login", "accounts:logout", "home", "jsi18n"})
+
+
+def _outcome(status: int) -> str:
+    if status in (401, 403, 404):
+        return AuditOutcome.DENIED
+    return AuditOutcome.FAILED if status >= 400 else AuditOutcome.SUCCESS
+
+
+class AuditMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.static_prefix = "/" + settings.STATIC_URL.lstrip("/")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(self.static_prefix):
+            return self.get_response(request)
+        audit = context.begin()
+        try:
+            response = self.get_response(request)
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated and not audit.skip:
+                self._write(request, response, audit)
+            return response
+        finally:
+            context.end()
+
+    def _write(
+        self, request: HttpRequest, response: HttpResponse, audit: context.RequestAudit
+    ) -> None:
+        route = _route(request)
+        if route in UNAUDITED_ROUTES:
+            return
+        if audit.action:
+            action = audit.action
+        elif request.method in READ_METHODS:
+            action = (
+                AuditAction.VIEW if (audit.patient_ids or audit.object_id) else AuditAction.LIST
+            )
+        else:
+            action = AuditAction.CHANGE
+        common = {
+            "actor": request.user,
+            "actor_username": request.user.get_username()[:150],
+            "action": action,
+            "outcome": _outcome(response.status_code),
+            "object_type": audit.object_type,
+            "object_id": audit.object_id,
+            "route": route,
+            "method": request.method[:8],
+            "status_code": response.status_code,
+            "ip_address": client_address(request),
+        }
+        patient_ids = audit.patient_ids or [None]
+        AuditEvent.objects.bulk_create(
+            [AuditEvent(patient_id=pid, **common) for pid in patient_ids]
+        )

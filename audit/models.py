@@ -1,0 +1,83 @@
+"""The audit trail: append-only. Nothing in CareHub updates or deletes an AuditEvent;
+on PostgreSQL a trigger (migration 0002) refuses UPDATE and DELETE on the table."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", _("Viewed")
+    LIST = "list", _("Listed or searched")
+    CREATE = "create", _("Created")
+    CHANGE = "change", _("Changed")
+    TRANSITION = "transition", _("Status changed")
+    DELETE = "delete", _("Deleted")
+    EXPORT = "export", _("Exported")
+    SIGN_IN = "sign_in", _("Signed in")
+    SIGN_OUT = "sign_out", _("Signed out")
+    SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
+
+
+class AuditOutcome(models.TextChoices):
+    SUCCESS = "success", _("Success")
+    DENIED = "denied", _("Denied")
+    FAILED = "failed", _("Failed")
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def for_patient(self, patient_id: int) -> AuditEventQuerySet:
+        return self.filter(patient_id=patient_id)
+
+
+class AuditEvent(models.Model):
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    # No database constraints on the references: the trail outlives what it speaks of,
+    # and a cascade must never try to delete (the trigger would refuse it).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    actor_username = models.CharField(_("username"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=16, choices=AuditAction.choices)
+    outcome = models.CharField(
+        _("outcome"), max_length=8, choices=AuditOutcome.choices, default=AuditOutcome.SUCCESS
+    )
+    patient = models.ForeignKey(
+        "patients.Patient",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("patient"),
+    )
+    object_type = models.CharField(_("record type"), max_length=64, blank=True)
+    object_id = models.CharField(_("record id"), max_length=64, blank=True)
+    route = models.CharField(_("page or endpoint"), max_length=100, blank=True)
+    method = models.CharField(_("method"), max_length=8, blank=True)
+    status_code = models.PositiveSmallIntegerField(_("status"), null=True, blank=True)
+    ip_address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [
+            models.Index(fields=["patient", "-occurred_at"], name="audit_patient_idx"),
+            models.Index(fields=["actor", "-occurred_at"], name="audit_actor_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_username or '-'} at {self.occurred_at:%Y-%m-%d %H:%M}"

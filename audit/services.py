@@ -1,0 +1,70 @@
+"""Writing audit events. Masks PHI in recorded changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.http import HttpRequest
+
+from audit.models import AuditEvent, AuditOutcome
+
+# Fields whose values are never written to the trail: only that they changed.
+PHI_FIELDS = frozenset(
+    {
+        "mrn", "given_name", "family_name", "date_of_birth", "phone", "email", "address_line",
+        "city", "postal_code", "insurance_member_id", "name", "notes", "note", "description",
+        "reason", "status_reason", "outcome_note", "recipient_name", "recipient_phone",
+        "recipient_email",
+    }
+)  # fmt: skip
+MASK = "***"
+
+
+def client_address(request: HttpRequest | None) -> str | None:
+    # REMOTE_ADDR is the proxy's address behind one; deployments that need the client's
+    # set it from X-Forwarded-For at the proxy boundary (README, Deploy).
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def masked_changes(changes: dict[str, tuple[object, object]]) -> dict[str, list[str]]:
+    """{field: [old, new]} with PHI values replaced by a mask."""
+    return {
+        name: [MASK, MASK] if name in PHI_FIELDS else [str(old), str(new)]
+        for name, (old, new) in changes.items()
+    }
+
+
+def audit_record(
+    *,
+    action: str,
+    actor=None,
+    request: HttpRequest | None = None,
+    patient_id: int | None = None,
+    obj=None,
+    outcome: str = AuditOutcome.SUCCESS,
+    detail: dict | None = None,
+    username: str = "",
+) -> AuditEvent:
+    actor = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    return AuditEvent.objects.create(
+        action=action,
+        actor=actor,
+        actor_username=(actor.get_username() if actor else username)[:150],
+        patient_id=patient_id,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        outcome=outcome,
+        ip_address=client_address(request),
+        route=_route(request),
+        method=(request.method or "") if request is not None else "",
+        detail=detail or {},
+    )
+
+
+def audit_bulk(events: Iterable[AuditEvent]) -> None:
+    AuditEvent.objects.bulk_create(list(events))
+
+
+def _route(request: HttpRequest | None) -> str:
+    match = getattr(request, "resolver_match", None) if request is not None else None
+    return (match.view_name if match else "")[:100]
