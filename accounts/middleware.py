@@ -2,16 +2,21 @@ from __future__ import annotations
 
 import time
 import zoneinfo
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 SIGNED_IN_AT = "carehub_signed_in_at"
 LAST_SEEN = "carehub_last_seen"
+# Whether the user had an authenticator when this session signed in (saves a query per
+# request; a session that enrols later is verified by the enrolment itself).
+TWO_FACTOR_ENROLLED = "carehub_two_factor_enrolled"
 # The idle clock is written at most this often, so most requests do not write the session.
 LAST_SEEN_RESOLUTION = 60
 
@@ -63,3 +68,47 @@ class UserTimezoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+class TwoFactorMiddleware:
+    """After the password, users with an authenticator must enter a code; admins and
+    case managers without one must enrol before anything else."""
+
+    ALLOWED = frozenset(
+        {
+            "accounts:two_factor_setup",
+            "accounts:two_factor_verify",
+            "accounts:logout",
+            "accounts:login",
+            "healthz",
+        }
+    )
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        from accounts import two_factor
+
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or user.is_verified():
+            return None
+        match = request.resolver_match
+        if match is not None and match.view_name in self.ALLOWED:
+            return None
+        enrolled = request.session.get(TWO_FACTOR_ENROLLED)
+        if enrolled is None:
+            enrolled = request.session[TWO_FACTOR_ENROLLED] = two_factor.is_enrolled(user)
+        if enrolled:
+            target = "accounts:two_factor_verify"
+        elif two_factor.two_factor_required(user):
+            target = "accounts:two_factor_setup"
+        else:
+            return None
+        response = redirect(f"{reverse(target)}?{urlencode({'next': request.path})}")
+        if getattr(request, "htmx", False):
+            response["HX-Redirect"] = response["Location"]
+        return response

@@ -3,7 +3,8 @@ import time
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
-from accounts.middleware import LAST_SEEN, SIGNED_IN_AT
+from accounts import two_factor
+from accounts.middleware import LAST_SEEN, SIGNED_IN_AT, TWO_FACTOR_ENROLLED
 from accounts.services import user_session_started
 
 
@@ -14,6 +15,7 @@ def _session_started(sender, request, user, **kwargs):
     now = int(time.time())
     request.session[SIGNED_IN_AT] = now
     request.session[LAST_SEEN] = now
+    request.session[TWO_FACTOR_ENROLLED] = two_factor.is_enrolled(user)
     # The key exists only once the session is saved; sign-in rotates it.
     if request.session.session_key is None:
         request.session.save()

@@ -15,6 +15,9 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("security/", views.security, name="security"),
+    path("two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
+    path("two-factor/verify/", views.two_factor_verify, name="two_factor_verify"),
+    path("two-factor/recovery-codes/", views.recovery_codes_new, name="recovery_codes_new"),
     path(
         "password/",
         auth_views.PasswordChangeView.as_view(

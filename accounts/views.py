@@ -1,22 +1,31 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
 
-from accounts import services
+from accounts import services, two_factor
+from accounts.forms import TokenForm
 
 
 def security(request: HttpRequest) -> HttpResponse:
-    """The user's own security page: signed-in sessions and sign out everywhere."""
+    """The user's own security page: two-factor, signed-in sessions, sign out everywhere."""
     sessions = request.user.signed_in_sessions.order_by("-created_at")
     return render(
         request,
         "accounts/security.html",
-        {"sessions": sessions, "current_key": request.session.session_key},
+        {
+            "sessions": sessions,
+            "current_key": request.session.session_key,
+            "two_factor_enrolled": two_factor.is_enrolled(request.user),
+            "recovery_codes_left": two_factor.recovery_codes_left(request.user),
+        },
     )
 
 
@@ -28,3 +37,54 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
         request, _("Signed out of %(count)d sessions on every device.") % {"count": ended}
     )
     return redirect("accounts:login")
+
+
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """Enrol an authenticator app: scan the code, confirm with one code from it."""
+    device = two_factor.pending_device(request.user)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = two_factor.enrol_confirm(
+            user=request.user, device=device, token=form.cleaned_data["token"]
+        )
+        if codes is None:
+            form.add_error(
+                "token", _("That code is not right. Check your phone's clock and try again.")
+            )
+        else:
+            otp_login(request, device)
+            return render(request, "accounts/recovery_codes.html", {"codes": codes})
+    return render(
+        request,
+        "accounts/two_factor_setup.html",
+        {
+            "form": form,
+            "qr_code": two_factor.qr_code_data_uri(device),
+            "secret": two_factor.secret_for_manual_entry(device),
+            "required": two_factor.two_factor_required(request.user),
+        },
+    )
+
+
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    """Second step of sign-in for users with an authenticator."""
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = two_factor.verify(user=request.user, token=form.cleaned_data["token"])
+        if device is None:
+            form.add_error("token", _("That code is not right. Try again."))
+        else:
+            otp_login(request, device)
+            next_url = request.GET.get("next", "")
+            if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+                next_url = settings.LOGIN_REDIRECT_URL
+            return redirect(next_url)
+    return render(request, "accounts/two_factor_verify.html", {"form": form})
+
+
+@require_POST
+def recovery_codes_new(request: HttpRequest) -> HttpResponse:
+    if not two_factor.is_enrolled(request.user):
+        return redirect("accounts:two_factor_setup")
+    codes = two_factor.recovery_codes_regenerate(user=request.user)
+    return render(request, "accounts/recovery_codes.html", {"codes": codes})

@@ -77,6 +77,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "audit",
     "patients",
@@ -93,8 +96,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionLimitsMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -178,6 +183,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Lockout after 5 failed sign-ins for 15 minutes, by username (django-axes). Counting by
 # username holds under parallel attempts: axes counts in the database, not in memory.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="CareHub")
+
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username"]

@@ -27,7 +27,8 @@ def load_settings(tmp_path, **env) -> subprocess.CompletedProcess:
         " 'host': db.get('HOST', ''), 'broker': settings.CELERY_BROKER_URL, 'hosts': settings.ALLOWED_HOSTS,"
         " 'tz': settings.TIME_ZONE, 'use_tz': settings.USE_TZ, 'email': settings.EMAIL_BACKEND,"
         " 'key': settings.SECRET_KEY, 'conn_max_age': db.get('CONN_MAX_AGE'),"
-        " 'secure_cookie': getattr(settings, 'SESSION_COOKIE_SECURE', False)}))\n"
+        " 'secure_cookie': getattr(settings, 'SESSION_COOKIE_SECURE', False),"
+        " 'demo': settings.CAREHUB_DEMO}))\n"
     )
     clean = {
         k: v
@@ -126,3 +127,12 @@ def test_production_starts_with_real_settings(tmp_path):
 def test_debug_is_off_unless_asked_for(tmp_path):
     result = load_settings(tmp_path, SECRET_KEY=REAL_KEY, ALLOWED_HOSTS="care.example.org")
     assert parsed(result)["debug"] is False
+
+
+def test_production_never_runs_the_demo(tmp_path):
+    values = parsed(
+        load_settings(
+            tmp_path, SECRET_KEY=REAL_KEY, ALLOWED_HOSTS="care.example.org", CAREHUB_DEMO="true"
+        )
+    )
+    assert values["demo"] is False
