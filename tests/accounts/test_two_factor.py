@@ -82,7 +82,8 @@ def test_enrolled_user_needs_a_code_after_the_password(client, coordinator):
     assert b"That code is not right" in refused.content
     assert client.get(reverse("patients:list")).status_code == 302
     accepted = client.post(
-        reverse("accounts:two_factor_verify") + "?next=/patients/", {"token": current_code(device)}
+        reverse("accounts:two_factor_verify") + "?next=/patients/",
+        {"token": current_code(device, steps_ahead=1)},
     )
     assert accepted.status_code == 302 and accepted["Location"] == "/patients/"
     assert client.get(reverse("patients:list")).status_code == 200
@@ -106,7 +107,7 @@ def test_verify_does_not_redirect_off_site(client, coordinator):
     sign_in(client, coordinator)
     response = client.post(
         reverse("accounts:two_factor_verify") + "?next=https://evil.example/",
-        {"token": current_code(device)},
+        {"token": current_code(device, steps_ahead=1)},
     )
     assert response["Location"] == reverse("home")
 
