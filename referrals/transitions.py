@@ -125,6 +125,9 @@ def referral_move(
             raise PermissionDenied
     elif by is None or not by.has_perm("referrals.change_referral"):
         raise PermissionDenied
+    if to == S.SENT and "sharing_consent" not in (extra_changes or {}):
+        # Sending checks consent to share first: services.referral_send.
+        raise ValueError("send a referral with services.referral_send")
     current = Referral.objects.select_related("service").get(pk=referral.pk)
     reason = REFERRAL_STATUS.check(current=current.status, target=to, reason=reason)
     if (current.status, to) in REASON_REQUIRED_FROM and not reason:
