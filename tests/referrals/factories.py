@@ -81,9 +81,12 @@ def walk(referral: Referral, path: list[str], *, by=None) -> Referral:
     by = by or referral.referred_by
     for target in path:
         if target == S.SENT:
-            if referral.service_id and not referral.patient.sharing_consents.filter(
-                organization_id=referral.service.organization_id
-            ).exists():
+            if (
+                referral.service_id
+                and not referral.patient.sharing_consents.filter(
+                    organization_id=referral.service.organization_id
+                ).exists()
+            ):
                 SharingConsentFactory(
                     patient=referral.patient,
                     organization=referral.service.organization,

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 HEADER = "organization,name,category,languages,accepts_referrals,email,phone,hours\n"
 GOOD = (
     HEADER
-    + "Harbor Food Bank,Weekly pantry,food,\"en,es\",yes,pantry@harbor.example,413-555-0101,Mon-Fri 9-5\n"
+    + 'Harbor Food Bank,Weekly pantry,food,"en,es",yes,pantry@harbor.example,413-555-0101,Mon-Fri 9-5\n'
     + "Harbor Food Bank,Home delivery,Food,en,no,,,\n"
     + "Valley Legal Aid,Tenant help,legal,en;vi,,help@valley.example,,\n"
 )

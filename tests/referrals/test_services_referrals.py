@@ -34,7 +34,12 @@ S = ReferralStatus
 
 
 def data(**overrides):
-    return {"reason": "Food insecurity", "needs": ["food"], "priority": Priority.URGENT, **overrides}
+    return {
+        "reason": "Food insecurity",
+        "needs": ["food"],
+        "priority": Priority.URGENT,
+        **overrides,
+    }
 
 
 # --- Duplicate guard -----------------------------------------------------------------------
@@ -53,9 +58,7 @@ def test_a_second_open_referral_to_the_same_service_is_refused_with_the_open_one
 
 def test_a_finished_referral_does_not_block_a_new_one(patient, coordinator):
     old = ReferralFactory(patient=patient, cancelled=True)
-    new = services.referral_create(
-        patient=patient, by=coordinator, data=data(service=old.service)
-    )
+    new = services.referral_create(patient=patient, by=coordinator, data=data(service=old.service))
     assert new.status == S.DRAFT
 
 
@@ -167,9 +170,7 @@ def test_consent_that_is_not_in_force_does_not_count(problem):
         "other_organization": {},
         "future": {"granted_on": today + datetime.timedelta(days=1)},
     }[problem]
-    organization = (
-        None if problem == "other_organization" else referral.service.organization
-    )
+    organization = None if problem == "other_organization" else referral.service.organization
     if organization:
         SharingConsentFactory(patient=referral.patient, organization=organization, **consent)
     else:
@@ -209,10 +210,13 @@ def test_the_email_carries_the_signed_link_and_no_patient_details(
 
 def test_no_email_when_the_send_is_rolled_back(django_capture_on_commit_callbacks):
     referral = ReferralFactory()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            send(referral, override="reason")
-            raise RuntimeError
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        send(referral, override="reason")
+        raise RuntimeError
     assert callbacks == []
     assert mail.outbox == []
 
@@ -321,7 +325,12 @@ def test_an_answer_in_a_contact_moves_the_referral(start, response, extra):
 
 @pytest.mark.parametrize(
     ("start", "response"),
-    [(S.DRAFT, S.ACCEPTED), (S.ACCEPTED, S.RECEIVED), (S.CLOSED, S.ACCEPTED), (S.SENT, S.SCHEDULED)],
+    [
+        (S.DRAFT, S.ACCEPTED),
+        (S.ACCEPTED, S.RECEIVED),
+        (S.CLOSED, S.ACCEPTED),
+        (S.SENT, S.SCHEDULED),
+    ],
 )
 def test_an_answer_that_does_not_fit_saves_nothing(start, response):
     referral = ReferralFactory(state=start)

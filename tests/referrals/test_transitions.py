@@ -103,7 +103,12 @@ def test_refused_move_changes_nothing_and_says_why(current, target):
 
 @pytest.mark.parametrize(
     ("current", "target"),
-    [(S.SENT, S.DECLINED), (S.SCHEDULED, S.NO_SHOW), (S.ACCEPTED, S.CANCELLED), (S.DECLINED, S.CLOSED)],
+    [
+        (S.SENT, S.DECLINED),
+        (S.SCHEDULED, S.NO_SHOW),
+        (S.ACCEPTED, S.CANCELLED),
+        (S.DECLINED, S.CLOSED),
+    ],
 )
 def test_declining_cancelling_no_show_and_giving_up_need_a_reason(current, target):
     referral = ReferralFactory(state=current)
