@@ -362,7 +362,11 @@ def _story(
         if target == S.SENT:
             referral.update(sent_at=when, response_due_at=when + deadline, link_key=new_link_key())
         elif target == S.SCHEDULED:
-            referral["appointment_at"] = when + DAY * rng.randint(3, 21)
+            # Office hours on the US east coast (13:00-20:30 UTC).
+            day_of = when + DAY * rng.randint(3, 21)
+            referral["appointment_at"] = day_of.replace(
+                hour=rng.randint(13, 20), minute=rng.choice([0, 30]), second=0, microsecond=0
+            )
         elif target == S.OUTCOME_RECORDED:
             referral["outcome_code"] = str(_weighted(rng, OUTCOMES))
             referral["outcome_note"] = "Reported by the service."

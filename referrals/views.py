@@ -143,6 +143,9 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def referral_edit(request: HttpRequest, pk: int) -> HttpResponse:
     referral = access_referral(request.user, pk, perm="referrals.change_referral")
+    if referral.status != ReferralStatus.DRAFT:
+        messages.error(request, _("Only a draft referral can be changed."))
+        return redirect("referrals:detail", pk=referral.pk)
     search = ServiceSearchForm(request.GET or None)
     found = services_search(**search.search_arguments())[:30]
     if request.htmx and request.method == "GET":

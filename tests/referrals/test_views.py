@@ -62,9 +62,43 @@ def test_every_referral_url_is_404_outside_the_team(client, coordinator_b, refer
 
 def test_every_referral_url_opens_for_the_team(client, coordinator, referral):
     client.force_login(coordinator)
-    for method, url in referral_urls(referral):
-        if method == "get":
+    draft = ReferralFactory(patient=referral.patient, referred_by=coordinator)
+    for method, url in referral_urls(referral) + referral_urls(draft):
+        if method == "get" and not url.endswith(f"/{referral.pk}/edit/"):
             assert client.get(url).status_code == 200, url
+    # A sent referral is not edited: back to its page.
+    edit = client.get(reverse("referrals:edit", args=[referral.pk]))
+    assert edit["Location"] == reverse("referrals:detail", args=[referral.pk])
+
+
+def test_editing_a_draft_through_its_page(client, coordinator, patient):
+    draft = ReferralFactory(patient=patient, referred_by=coordinator)
+    other = ServiceFactory()
+    client.force_login(coordinator)
+    url = reverse("referrals:edit", args=[draft.pk])
+    form = {"service": other.pk, "reason": "Updated", "priority": "asap"}
+    assert client.post(url, {**form, "version": draft.version}).status_code == 302
+    stale = client.post(url, {**form, "reason": "Again", "version": draft.version})
+    assert "Someone else saved" in stale.content.decode()
+    draft.refresh_from_db()
+    assert (draft.service, draft.reason, draft.priority) == (other, "Updated", "asap")
+
+
+def test_admin_referral_list_filters_overdue(client, admin_user, referral):
+    client.force_login(admin_user)
+    url = reverse("admin:referrals_referral_changelist")
+    with time_machine.travel(timezone.now() - datetime.timedelta(days=30), tick=False):
+        late = ReferralFactory(patient=referral.patient, sent=True)
+    for params, expected in [
+        ({}, {referral.pk, late.pk}),
+        ({"overdue": "yes"}, {late.pk}),
+        ({"overdue": "no"}, {referral.pk}),
+        ({"status__exact": "draft"}, set()),
+    ]:
+        response = client.get(url, params)
+        assert {r.pk for r in response.context["cl"].result_list} == expected, params
+    change = client.get(reverse("admin:referrals_referral_change", args=[referral.pk]))
+    assert change.status_code == 200
 
 
 def test_an_unknown_referral_is_404_too(client, coordinator):
