@@ -58,6 +58,9 @@ _PATIENT_WORK = {
         "change_referral",
         "view_contactlogentry",
         "add_contactlogentry",
+        "view_sharingconsent",
+        "add_sharingconsent",
+        "change_sharingconsent",
     ],
     "accounts": ["view_careteam"],
 }

@@ -49,3 +49,10 @@ def note_object(obj, *, action: str | None = None) -> None:
     audit.object_id = str(obj.pk)
     if action:
         audit.action = action
+
+
+def note_action(action: str) -> None:
+    """Name the request's action when the method does not say it (an export is a GET)."""
+    audit = _current.get()
+    if audit is not None:
+        audit.action = action

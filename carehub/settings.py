@@ -328,3 +328,18 @@ LOGGING = {
 # --- CareHub -----------------------------------------------------------------------------
 CAREHUB_PAGE_SIZE = 25
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="US")
+
+# --- Referrals -----------------------------------------------------------------------------
+# How long a receiving service has to answer a referral, per priority (FHIR request priority).
+REFERRAL_RESPONSE_DEADLINES = {
+    "routine": timedelta(hours=env.int("REFERRAL_RESPONSE_HOURS_ROUTINE", default=7 * 24)),
+    "urgent": timedelta(hours=env.int("REFERRAL_RESPONSE_HOURS_URGENT", default=2 * 24)),
+    "asap": timedelta(hours=env.int("REFERRAL_RESPONSE_HOURS_ASAP", default=24)),
+    "stat": timedelta(hours=env.int("REFERRAL_RESPONSE_HOURS_STAT", default=4)),
+}
+# A scheduled referral is overdue when the appointment is this far past with no outcome.
+REFERRAL_OUTCOME_GRACE = timedelta(days=env.int("REFERRAL_OUTCOME_GRACE_DAYS", default=2))
+# The signed link in the referral email lets the receiving service answer for this long.
+REFERRAL_LINK_MAX_AGE = timedelta(days=env.int("REFERRAL_LINK_MAX_AGE_DAYS", default=14))
+# Absolute links in emails (the receiving service's response link) start with this.
+CAREHUB_SITE_URL = env.str("CAREHUB_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")

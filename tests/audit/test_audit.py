@@ -138,3 +138,21 @@ def test_postgres_refuses_update_and_delete_of_audit_rows(coordinator_client, pa
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEvent.objects.filter(pk=event.pk).update(action="delete")
     assert AuditEvent.objects.get(pk=event.pk).action == AuditAction.VIEW
+
+
+def test_a_referral_export_is_recorded_as_an_export(coordinator_client):
+    coordinator_client.get(reverse("referrals:export"))
+    assert AuditEvent.objects.filter(route="referrals:export", action=AuditAction.EXPORT).exists()
+
+
+def test_viewing_a_referral_records_its_patient(coordinator_client, coordinator, patient):
+    from tests.referrals.factories import ReferralFactory
+
+    referral = ReferralFactory(patient=patient, referred_by=coordinator)
+    coordinator_client.get(reverse("referrals:detail", args=[referral.pk]))
+    event = AuditEvent.objects.get(route="referrals:detail")
+    assert (event.patient_id, event.object_type, event.object_id) == (
+        patient.pk,
+        "referrals.referral",
+        str(referral.pk),
+    )

@@ -1,0 +1,229 @@
+"""The service directory as CSV: one row per service, with its organisation's columns.
+
+Import is all or nothing: every row is checked, every bad row is reported with its line
+number and reason, and nothing is saved unless every row is good. A row whose
+organisation and service names exist already updates that service; others are added.
+Export writes the same columns, so an export can be edited and imported back.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from referrals.models import Organization, Service, ServiceCategory
+
+ORGANIZATION_COLUMNS = {
+    "organization": "name",
+    "organization_description": "description",
+    "organization_website": "website",
+    "organization_email": "email",
+    "organization_phone": "phone",
+}
+SERVICE_COLUMNS = [
+    "name",
+    "description",
+    "category",
+    "address_line",
+    "city",
+    "region",
+    "postal_code",
+    "phone",
+    "email",
+    "website",
+    "hours",
+    "languages",
+    "eligibility_notes",
+    "accepts_referrals",
+    "is_active",
+]
+COLUMNS = [*ORGANIZATION_COLUMNS, *SERVICE_COLUMNS]
+REQUIRED_COLUMNS = ("organization", "name", "category")
+BOOLEAN_COLUMNS = ("accepts_referrals", "is_active")
+TRUE = {"yes", "y", "true", "1"}
+FALSE = {"no", "n", "false", "0"}
+MAX_ROWS = 10_000
+
+
+@dataclass
+class RowError:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return _("Line %(line)s: %(message)s") % {"line": self.line, "message": self.message}
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class ImportFailed(Exception):
+    def __init__(self, errors: list[RowError]):
+        super().__init__(
+            _("The import saved nothing: %(count)s problem(s).") % {"count": len(errors)}
+        )
+        self.errors = errors
+
+
+def _category(value: str) -> str:
+    wanted = value.strip().lower()
+    for code, label in ServiceCategory.choices:
+        if wanted in (code, str(label).lower()):
+            return code
+    raise ValidationError(
+        _("unknown category “%(value)s”; use one of: %(choices)s")
+        % {"value": value, "choices": ", ".join(ServiceCategory.values)}
+    )
+
+
+def _boolean(column: str, value: str) -> bool:
+    wanted = value.strip().lower()
+    if wanted == "":
+        return True
+    if wanted in TRUE:
+        return True
+    if wanted in FALSE:
+        return False
+    raise ValidationError(
+        _("%(column)s must be yes or no, not “%(value)s”") % {"column": column, "value": value}
+    )
+
+
+def _messages(error: ValidationError) -> str:
+    if hasattr(error, "error_dict"):
+        return "; ".join(
+            f"{name}: {' '.join(messages)}" if name != "__all__" else " ".join(messages)
+            for name, messages in error.message_dict.items()
+        )
+    return " ".join(error.messages)
+
+
+def _rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [column for column in REQUIRED_COLUMNS if column not in (reader.fieldnames or [])]
+    if missing:
+        raise ImportFailed(
+            [RowError(1, _("missing column(s): %(columns)s") % {"columns": ", ".join(missing)})]
+        )
+    unknown = [c for c in reader.fieldnames or [] if c not in COLUMNS]
+    if unknown:
+        raise ImportFailed(
+            [RowError(1, _("unknown column(s): %(columns)s") % {"columns": ", ".join(unknown)})]
+        )
+    for row in reader:
+        # The line the row starts on: a quoted value may span lines.
+        start = reader.line_num - sum(
+            value.count("\n") for value in row.values() if isinstance(value, str)
+        )
+        if None in row:
+            yield start, {"__extra__": "x"}
+            continue
+        yield start, {key: (value or "").strip() for key, value in row.items()}
+
+
+def _build(
+    line: int, row: dict[str, str], organizations: dict[str, Organization], seen: set
+) -> tuple[Organization, Service]:
+    if "__extra__" in row:
+        raise ValidationError(_("more values than columns"))
+    org_name = row.get("organization", "")
+    if not org_name:
+        raise ValidationError(_("organization: this field is required"))
+    organization = organizations.get(org_name.lower())
+    if organization is None:
+        organization = Organization.objects.filter(name__iexact=org_name).first() or Organization(
+            name=org_name
+        )
+        organizations[org_name.lower()] = organization
+    for column, attribute in ORGANIZATION_COLUMNS.items():
+        if column != "organization" and row.get(column):
+            setattr(organization, attribute, row[column])
+    organization.full_clean(exclude=["name"] if organization.pk else None)
+
+    key = (org_name.lower(), row.get("name", "").lower())
+    if key in seen:
+        raise ValidationError(_("the same service appears twice in this file"))
+    seen.add(key)
+    service = None
+    if organization.pk and row.get("name"):
+        service = organization.services.filter(name__iexact=row["name"]).first()
+    service = service or Service(organization=organization)
+    for column in SERVICE_COLUMNS:
+        if column not in row:
+            continue
+        value = row[column]
+        if column == "category":
+            value = _category(value) if value else ""
+        elif column in BOOLEAN_COLUMNS:
+            value = _boolean(column, value)
+        setattr(service, column, value)
+    # The organisation may be new (not saved yet): validate the rest, save in order later.
+    service.full_clean(exclude=["organization"], validate_constraints=False)
+    return organization, service
+
+
+def directory_import_csv(*, data: bytes) -> ImportResult:
+    """Import services (and their organisations) from CSV bytes. Raises ImportFailed with
+    every bad row's line number and reason; then nothing was saved."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFailed([RowError(1, _("the file is not UTF-8 text"))]) from None
+    result = ImportResult()
+    organizations: dict[str, Organization] = {}
+    seen: set = set()
+    valid: list[tuple[Organization, Service]] = []
+    count = 0
+    with transaction.atomic():
+        for line, row in _rows(text):
+            count += 1
+            if count > MAX_ROWS:
+                result.errors.append(RowError(line, _("too many rows (at most %s)") % MAX_ROWS))
+                break
+            try:
+                valid.append(_build(line, row, organizations, seen))
+            except ValidationError as error:
+                result.errors.append(RowError(line, _messages(error)))
+        if result.errors:
+            raise ImportFailed(result.errors)
+        for organization in organizations.values():
+            organization.save()
+        for organization, service in valid:
+            service.organization = organization
+            if service.pk:
+                result.updated += 1
+            else:
+                result.created += 1
+            service.save()
+    return result
+
+
+def directory_export_csv(services: Iterable[Service], out) -> None:
+    """Write ``services`` (with their organisation selected) as import-ready CSV."""
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for service in services:
+        organization = service.organization
+        writer.writerow(
+            [getattr(organization, attribute) for attribute in ORGANIZATION_COLUMNS.values()]
+            + [
+                ("yes" if getattr(service, c) else "no")
+                if c in BOOLEAN_COLUMNS
+                else getattr(service, c)
+                for c in SERVICE_COLUMNS
+            ]
+        )

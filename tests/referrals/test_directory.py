@@ -1,0 +1,212 @@
+"""The service directory: CSV import (all or nothing, line-numbered errors), export, search."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from referrals.directory import ImportFailed, directory_export_csv, directory_import_csv
+from referrals.models import Organization, Service, ServiceCategory
+from referrals.selectors import services_search
+from tests.referrals.factories import OrganizationFactory, ServiceFactory
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "organization,name,category,languages,accepts_referrals,email,phone,hours\n"
+GOOD = (
+    HEADER
+    + 'Harbor Food Bank,Weekly pantry,food,"en,es",yes,pantry@harbor.example,413-555-0101,Mon-Fri 9-5\n'
+    + "Harbor Food Bank,Home delivery,Food,en,no,,,\n"
+    + "Valley Legal Aid,Tenant help,legal,en;vi,,help@valley.example,,\n"
+)
+
+
+def run(text: str):
+    return directory_import_csv(data=text.encode())
+
+
+def test_a_good_file_adds_organizations_and_services():
+    result = run(GOOD)
+    assert (result.created, result.updated) == (3, 0)
+    assert Organization.objects.count() == 2
+    pantry = Service.objects.get(name="Weekly pantry")
+    assert pantry.organization.name == "Harbor Food Bank"
+    assert pantry.category == ServiceCategory.FOOD
+    assert pantry.languages == "en,es"
+    assert Service.objects.get(name="Home delivery").accepts_referrals is False
+    assert Service.objects.get(name="Tenant help").languages == "en,vi"
+
+
+def test_a_row_naming_an_existing_service_updates_it():
+    run(GOOD)
+    result = run(HEADER + "harbor food bank,WEEKLY PANTRY,food,en,no,,,Sat 10-2\n")
+    assert (result.created, result.updated) == (0, 1)
+    pantry = Service.objects.get(name__iexact="weekly pantry")
+    assert (pantry.hours, pantry.accepts_referrals, pantry.languages) == ("Sat 10-2", False, "en")
+    assert pantry.name == "WEEKLY PANTRY"  # the file is the source: its spelling wins
+    assert Organization.objects.count() == 2
+
+
+def test_bad_rows_are_all_reported_with_their_line_and_nothing_is_saved():
+    text = (
+        HEADER
+        + "Harbor Food Bank,Weekly pantry,food,en,yes,,,\n"  # line 2: good
+        + "Harbor Food Bank,,food,en,yes,,,\n"  # line 3: no name
+        + "Valley Legal Aid,Tenant help,lawyers,en,yes,,,\n"  # line 4: category
+        + 'Valley Legal Aid,"Clinic\nwith two lines",legal,xx,yes,,,\n'  # line 5: language
+        + "North Shelter,Beds,housing,en,maybe,not-an-email,,\n"  # line 7: two problems
+        + "Harbor Food Bank,Weekly pantry,food,en,yes,,,\n"  # line 8: twice in file
+    )
+    with pytest.raises(ImportFailed) as failed:
+        run(text)
+    lines = [error.line for error in failed.value.errors]
+    assert lines == [3, 4, 5, 7, 8]
+    messages = {error.line: str(error) for error in failed.value.errors}
+    assert messages[3].startswith("Line 3:") and "name" in messages[3]
+    assert "lawyers" in messages[4]
+    assert "xx" in messages[5]
+    assert "maybe" in messages[7]
+    assert "twice" in messages[8]
+    assert not Organization.objects.exists()
+    assert not Service.objects.exists()
+
+
+def test_a_bad_row_after_good_ones_leaves_existing_data_untouched():
+    run(GOOD)
+    text = HEADER + "Harbor Food Bank,Weekly pantry,food,en,no,,,Changed\nX,Y,nonsense,,,,,\n"
+    with pytest.raises(ImportFailed) as failed:
+        run(text)
+    assert [e.line for e in failed.value.errors] == [3]
+    assert Service.objects.get(name="Weekly pantry").hours == "Mon-Fri 9-5"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("name,category\nPantry,food\n", "missing column"),
+        ("organization,name,category,colour\nA,B,food,red\n", "unknown column"),
+    ],
+)
+def test_a_wrong_header_is_line_one(text, reason):
+    with pytest.raises(ImportFailed) as failed:
+        run(text)
+    (error,) = failed.value.errors
+    assert error.line == 1
+    assert reason in error.message
+
+
+def test_a_file_that_is_not_utf8_is_refused():
+    with pytest.raises(ImportFailed):
+        directory_import_csv(data="organization,name,category\nCafé,x,food\n".encode("utf-16"))
+
+
+def test_export_then_import_round_trips():
+    run(GOOD)
+    out = io.StringIO()
+    directory_export_csv(Service.objects.select_related("organization").order_by("pk"), out)
+    exported = out.getvalue()
+    assert exported.splitlines()[0].startswith("organization,organization_description")
+    Service.objects.update(hours="")
+    result = run(exported)
+    assert (result.created, result.updated) == (0, 3)
+    assert Service.objects.get(name="Weekly pantry").hours == "Mon-Fri 9-5"
+
+
+# --- Admin ------------------------------------------------------------------------------------
+
+
+def test_admin_import_reports_errors_and_saves_nothing(client, admin_user):
+    client.force_login(admin_user)
+    url = reverse("admin:referrals_service_import")
+    bad = (HEADER + "A,B,food,en,yes,,,\nA,C,bogus,en,yes,,,\n").encode()
+    response = client.post(url, {"file": SimpleUploadedFile("d.csv", bad, "text/csv")})
+    assert response.status_code == 200
+    assert "Line 3:" in response.content.decode()
+    assert not Service.objects.exists()
+
+    response = client.post(url, {"file": SimpleUploadedFile("d.csv", GOOD.encode(), "text/csv")})
+    assert response.status_code == 302
+    assert Service.objects.count() == 3
+
+
+def test_admin_export_and_changelist(client, admin_user):
+    ServiceFactory(name="Pantry")
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:referrals_service_changelist")).status_code == 200
+    response = client.get(reverse("admin:referrals_service_export"))
+    assert response["Content-Type"] == "text/csv"
+    assert "Pantry" in response.content.decode()
+
+
+def test_coordinators_cannot_import(client, coordinator):
+    client.force_login(coordinator)
+    response = client.get(reverse("admin:referrals_service_import"))
+    assert response.status_code == 302  # to the admin login: not staff
+
+
+# --- Search -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def directory():
+    harbor = OrganizationFactory(name="Harbor Food Bank")
+    valley = OrganizationFactory(name="Valley Legal Aid")
+    closed_org = OrganizationFactory(name="Closed Org", is_active=False)
+    return {
+        "pantry": ServiceFactory(
+            organization=harbor, name="Weekly pantry", category="food", languages="en,es"
+        ),
+        "delivery": ServiceFactory(
+            organization=harbor,
+            name="Home delivery",
+            category="food",
+            languages="en",
+            accepts_referrals=False,
+        ),
+        "tenant": ServiceFactory(
+            organization=valley, name="Tenant help", category="legal", languages="vi,es,en"
+        ),
+        "retired": ServiceFactory(
+            organization=valley, name="Old pantry", category="food", is_active=False
+        ),
+        "gone": ServiceFactory(organization=closed_org, name="Pantry two", category="food"),
+        "creole": ServiceFactory(
+            organization=valley, name="Other", category="other", languages="ht"
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({}, {"pantry", "delivery", "tenant", "creole"}),
+        ({"q": "pantry"}, {"pantry"}),
+        ({"q": "harbor"}, {"pantry", "delivery"}),
+        ({"q": "HARBOR home"}, {"delivery"}),
+        ({"category": "food"}, {"pantry", "delivery"}),
+        ({"language": "es"}, {"pantry", "tenant"}),
+        ({"language": "vi"}, {"tenant"}),
+        ({"language": "en"}, {"pantry", "delivery", "tenant"}),
+        ({"language": "ht"}, {"creole"}),
+        ({"accepting_only": True, "category": "food"}, {"pantry"}),
+    ],
+)
+def test_directory_search(directory, query, expected):
+    found = {name for name, s in directory.items() if s in set(services_search(**query))}
+    assert found == expected
+
+
+def test_directory_page_searches_with_and_without_htmx(client, coordinator, directory):
+    client.force_login(coordinator)
+    url = reverse("referrals:directory")
+    page = client.get(url, {"q": "pantry"})
+    assert page.status_code == 200
+    assert "Weekly pantry" in page.content.decode()
+    assert "Tenant help" not in page.content.decode()
+    assert "<html" in page.content.decode()
+    partial = client.get(url, {"language": "vi"}, headers={"HX-Request": "true"})
+    assert "<html" not in partial.content.decode()
+    assert "Tenant help" in partial.content.decode()
