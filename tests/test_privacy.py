@@ -69,8 +69,12 @@ def test_typed_markup_renders_as_text_on_every_page(
     assert "&lt;script&gt;alert(&quot;xss&quot;)&lt;/script&gt;" in detail
 
 
-def test_no_phi_in_logs_links_or_mail(coordinator_client, coordinator, marked_patient, caplog):
-    referral = ReferralFactory(patient=marked_patient, referred_by=coordinator, sent=True)
+def test_no_phi_in_logs_links_or_mail(
+    coordinator_client, coordinator, marked_patient, caplog, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        referral = ReferralFactory(patient=marked_patient, referred_by=coordinator, sent=True)
+    assert mail.outbox, "sending a referral emails the receiving service"
     caplog.set_level(logging.DEBUG)
     for url in pages(marked_patient, referral):
         html = coordinator_client.get(url).content.decode()
