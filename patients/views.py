@@ -75,6 +75,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": patient.events.select_related("actor")[:20],
             "can_edit": request.user.has_perm("patients.change_patient"),
             "can_change_status": request.user.has_perm("patients.discharge_patient"),
+            "can_view_audit": request.user.has_perm("audit.view_auditevent"),
             "sections": sections_for(request, patient),
         },
     )

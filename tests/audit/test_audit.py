@@ -156,3 +156,22 @@ def test_viewing_a_referral_records_its_patient(coordinator_client, coordinator,
         "referrals.referral",
         str(referral.pk),
     )
+
+
+def test_case_managers_and_admins_read_a_patients_trail_coordinators_cannot(
+    client, coordinator, case_manager, admin_user, coordinator_b, patient
+):
+    url = reverse("audit:patient_trail", args=[patient.pk])
+    client.force_login(coordinator)
+    client.get(reverse("patients:detail", args=[patient.pk]))
+    assert client.get(url).status_code == 403
+    client.force_login(coordinator_b)
+    assert client.get(url).status_code == 404
+    for reader in (case_manager, admin_user):
+        client.force_login(reader)
+        response = client.get(url)
+        assert response.status_code == 200
+        assert any(
+            e.actor == coordinator and e.route == "patients:detail"
+            for e in response.context["page"].object_list
+        )
