@@ -5,7 +5,6 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -178,7 +177,12 @@ class Patient(models.Model):
             ("reassign_patient", _("Can reassign patients between coordinators")),
         ]
         indexes = [
-            models.Index(Lower("family_name"), Lower("given_name"), name="patient_name_idx"),
+            # The list's order, alone (admins) and within a team (everyone else).
+            models.Index(fields=["family_name", "given_name", "id"], name="patient_list_order_idx"),
+            models.Index(
+                fields=["care_team", "family_name", "given_name", "id"],
+                name="patient_team_order_idx",
+            ),
             models.Index(fields=["care_team", "status"], name="patient_team_status_idx"),
             models.Index(fields=["primary_coordinator", "status"], name="patient_coord_status_idx"),
             models.Index(fields=["date_of_birth"], name="patient_dob_idx"),

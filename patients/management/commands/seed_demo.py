@@ -16,6 +16,7 @@ from importlib.util import find_spec
 from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from tqdm import tqdm
 
 from patients import demo
@@ -76,6 +77,10 @@ class Command(BaseCommand):
                 module.seed_for_patients(
                     staff=staff, patient_ids=patient_ids, rng=rng, progress=bar.update
                 )
+        if connection.vendor == "postgresql":
+            # Fresh statistics, or the planner ignores the search indexes after a bulk load.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {patients} patients in {team_count} teams. "
