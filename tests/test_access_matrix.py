@@ -1,0 +1,186 @@
+"""Every URL of the project, for every persona: the one table of who gets what.
+
+The routes are read from the URL conf, so a new URL without a row here fails
+``test_every_url_is_classified``. Expectations:
+
+- ``ok``: the view answered (200, or a redirect that is not to sign-in);
+- ``login``: redirected to sign-in (anonymous users);
+- ``404``: outside the user's scope, indistinguishable from a record that does not exist;
+- ``403``: the user's role may not open this page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.contrib.admin.sites import site as admin_site
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.factories import RelatedPersonFactory
+from tests.referrals.factories import ReferralFactory, SharingConsentFactory
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ["anonymous", "coordinator", "outsider", "case_manager", "admin"]
+INSIDERS = {"coordinator": "ok", "case_manager": "ok", "admin": "ok"}
+
+
+@dataclass
+class Route:
+    kwargs: Callable[[dict], dict] = lambda records: {}
+    method: str = "get"
+    expect: dict[str, str] = field(default_factory=dict)
+
+
+def signed_in(**overrides) -> dict[str, str]:
+    """Any signed-in user may open it; anonymous users are sent to sign in."""
+    return {"anonymous": "login", "outsider": "ok", **INSIDERS, **overrides}
+
+
+def scoped(**overrides) -> dict[str, str]:
+    """A patient's record: the outsider (another team) gets 404."""
+    return {"anonymous": "login", "outsider": "404", **INSIDERS, **overrides}
+
+
+def public() -> dict[str, str]:
+    return dict.fromkeys(PERSONAS, "ok")
+
+
+def patient(records):
+    return {"pk": records["patient"].pk}
+
+
+def referral(records):
+    return {"pk": records["referral"].pk}
+
+
+ROUTES: dict[str, Route] = {
+    # Public
+    "healthz": Route(expect=public()),
+    "accounts:login": Route(expect=public()),
+    "referrals:respond": Route(kwargs=lambda r: {"token": r["link_token"]}, expect=public()),
+    # Signed-in, no patient record
+    "home": Route(expect=signed_in()),
+    # Signing out ends on the sign-in page, whoever asks.
+    "accounts:logout": Route(method="post", expect=dict.fromkeys(PERSONAS, "login")),
+    "accounts:security": Route(expect=signed_in()),
+    "accounts:two_factor_setup": Route(expect=signed_in()),
+    "accounts:two_factor_verify": Route(expect=signed_in()),
+    "accounts:recovery_codes_new": Route(method="post", expect=signed_in()),
+    "accounts:password_change": Route(expect=signed_in()),
+    "accounts:sign_out_everywhere": Route(method="post", expect=dict.fromkeys(PERSONAS, "login")),
+    "patients:list": Route(expect=signed_in()),
+    "patients:create": Route(expect=signed_in()),
+    "referrals:list": Route(expect=signed_in()),
+    "referrals:export": Route(expect=signed_in()),
+    "referrals:directory": Route(expect=signed_in()),
+    # A patient's records
+    "patients:detail": Route(patient, expect=scoped()),
+    "patients:edit": Route(patient, expect=scoped()),
+    "patients:change_status": Route(patient, expect=scoped()),
+    "patients:related_person_add": Route(patient, expect=scoped()),
+    "patients:related_person_edit": Route(
+        lambda r: {**patient(r), "person_pk": r["person"].pk}, expect=scoped()
+    ),
+    "patients:related_person_remove": Route(
+        lambda r: {**patient(r), "person_pk": r["person"].pk}, method="post", expect=scoped()
+    ),
+    "audit:patient_trail": Route(patient, expect=scoped(coordinator="403")),
+    "referrals:create": Route(lambda r: {"patient_pk": r["patient"].pk}, expect=scoped()),
+    "referrals:detail": Route(referral, expect=scoped()),
+    "referrals:edit": Route(referral, expect=scoped()),
+    "referrals:send": Route(referral, expect=scoped()),
+    "referrals:move": Route(lambda r: {**referral(r), "to": "received"}, expect=scoped()),
+    "referrals:contact_add": Route(referral, expect=scoped()),
+    "referrals:reroute": Route(referral, expect=scoped()),
+    "referrals:letter": Route(referral, expect=scoped()),
+    "referrals:renew_link": Route(referral, method="post", expect=scoped()),
+    "referrals:consent_add": Route(referral, expect=scoped()),
+    "referrals:consent_revoke": Route(
+        lambda r: {"consent_pk": r["consent"].pk}, method="post", expect=scoped()
+    ),
+}
+
+
+def project_url_names() -> set[str]:
+    def walk(patterns, namespace=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace == "admin":
+                    continue  # Django admin: checked as a whole below
+                inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
+                yield from walk(pattern.url_patterns, inner)
+            elif isinstance(pattern, URLPattern):
+                yield namespace + pattern.name
+
+    return set(walk(get_resolver().url_patterns))
+
+
+def test_every_url_is_classified():
+    names = project_url_names()
+    assert names - set(ROUTES) == set(), "add these routes to the access table"
+    assert set(ROUTES) - names == set(), "these rows name routes that no longer exist"
+
+
+@pytest.fixture
+def records(team_a, coordinator, case_manager, patient):
+    from referrals import links
+
+    sent = ReferralFactory(patient=patient, referred_by=coordinator, sent=True)
+    return {
+        "patient": patient,
+        "person": RelatedPersonFactory(patient=patient),
+        "referral": sent,
+        "consent": SharingConsentFactory(patient=patient, organization=sent.service.organization),
+        "link_token": links.make_token(sent),
+    }
+
+
+@pytest.fixture
+def personas(coordinator, coordinator_b, case_manager, admin_user):
+    return {
+        "coordinator": coordinator,
+        "outsider": coordinator_b,
+        "case_manager": case_manager,
+        "admin": admin_user,
+    }
+
+
+def outcome(response) -> str:
+    if response.status_code in (403, 404):
+        return str(response.status_code)
+    if response.status_code == 302 and response["Location"].startswith(reverse("accounts:login")):
+        return "login"
+    if response.status_code in (200, 302, 429):
+        return "ok"
+    return f"unexpected {response.status_code}"
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_access(name, persona, records, personas):
+    route = ROUTES[name]
+    client = Client()
+    if persona != "anonymous":
+        client.force_login(personas[persona])
+    response = getattr(client, route.method)(reverse(name, kwargs=route.kwargs(records)))
+    assert outcome(response) == route.expect[persona]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_django_admin_is_for_admins_only(persona, records, personas):
+    client = Client()
+    if persona != "anonymous":
+        client.force_login(personas[persona])
+    for model in admin_site._registry:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        response = client.get(url)
+        if persona == "admin":
+            assert response.status_code == 200, url
+        elif persona == "anonymous":
+            assert outcome(response) == "login", url
+        else:
+            assert response.status_code == 302 and "/admin/login/" in response["Location"], url
