@@ -312,10 +312,11 @@ def goal_transition(
 def task_transition(
     *, task: Task, by: User, target: str, reason: str = "", expected_version: int | None = None
 ) -> Task:
-    """One move of a task. Completing goes through ``task_complete`` (notes, recurrence)."""
-    if target == TaskStatus.COMPLETED:
-        return task_complete(task=task, by=by, note=reason, expected_version=expected_version)
+    """One move of a task, exactly as the machine allows (completing from in progress
+    included: then ``reason`` is the completion note and a recurring task repeats)."""
     _authorise(by, perm="careplans.change_task", patient_id=task.patient_id)
+    if target == TaskStatus.COMPLETED:
+        return _complete(task, by=by, note=reason, expected_version=expected_version, walk=False)
     return _move(
         Task,
         pk=task.pk,
@@ -351,19 +352,24 @@ def path_to(state_machine, *, current: str, target: str) -> list[str]:
 def task_complete(
     *, task: Task, by: User, note: str = "", expected_version: int | None = None
 ) -> Task:
-    """Complete a task, and create the next occurrence of a recurring one.
+    """Complete a task from any open state, and create the next occurrence of a recurring one.
 
-    "Complete" on My tasks is one click from any open state. The machine has no shortcut,
-    so a task still requested or accepted walks the allowed moves (accepted, in progress,
-    completed), each checked and recorded; a final task is refused as any invalid move.
+    "Complete" on My tasks is one click. The machine has no shortcut, so a task still
+    requested, accepted or on hold walks the allowed moves to completed, each checked and
+    recorded; a task in a final state is refused like any invalid move.
     """
     _authorise(by, perm="careplans.change_task", patient_id=task.patient_id)
+    return _complete(task, by=by, note=note, expected_version=expected_version, walk=True)
+
+
+def _complete(task: Task, *, by: User, note: str, expected_version: int | None, walk: bool) -> Task:
     current = Task.objects.get(pk=task.pk)
     if expected_version is not None and current.version != expected_version:
         raise StaleEdit(_("task"))
-    steps = path_to(TASK, current=current.status, target=TaskStatus.COMPLETED)
+    steps = path_to(TASK, current=current.status, target=TaskStatus.COMPLETED) if walk else []
     if not steps:
         TASK.check(current=current.status, target=TaskStatus.COMPLETED)
+        steps = [TaskStatus.COMPLETED]
     now = timezone.now()
     for step in steps:
         finishing = step == TaskStatus.COMPLETED
