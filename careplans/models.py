@@ -122,6 +122,7 @@ class CarePlan(models.Model):
         on_delete=models.PROTECT,
         related_name="care_plans",
         verbose_name=_("patient"),
+        db_index=False,  # careplan_patient_status_idx starts with patient
     )
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(
@@ -232,7 +233,11 @@ class CarePlanReview(models.Model):
     so "reviews done on time" is ``reviewed_at <= due_on`` without rebuilding history."""
 
     care_plan = models.ForeignKey(
-        CarePlan, on_delete=models.CASCADE, related_name="reviews", verbose_name=_("care plan")
+        CarePlan,
+        on_delete=models.CASCADE,
+        related_name="reviews",
+        verbose_name=_("care plan"),
+        db_index=False,  # careplan_review_idx starts with care_plan
     )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
@@ -272,7 +277,11 @@ class GoalQuerySet(models.QuerySet):
 
 class Goal(models.Model):
     care_plan = models.ForeignKey(
-        CarePlan, on_delete=models.PROTECT, related_name="goals", verbose_name=_("care plan")
+        CarePlan,
+        on_delete=models.PROTECT,
+        related_name="goals",
+        verbose_name=_("care plan"),
+        db_index=False,  # goal_plan_status_idx starts with care_plan
     )
     description = models.CharField(
         _("goal"), max_length=255, help_text=_("What the patient wants to reach, in their words.")
@@ -334,7 +343,11 @@ class GoalProgress(models.Model):
     """A dated entry on a goal. The goal's achievement status is its latest entry's."""
 
     goal = models.ForeignKey(
-        Goal, on_delete=models.CASCADE, related_name="progress", verbose_name=_("goal")
+        Goal,
+        on_delete=models.CASCADE,
+        related_name="progress",
+        verbose_name=_("goal"),
+        db_index=False,  # goal_progress_idx starts with goal
     )
     recorded_on = models.DateField(_("date"), default=timezone.localdate)
     achievement_status = models.CharField(
@@ -386,6 +399,7 @@ class Task(models.Model):
         on_delete=models.PROTECT,
         related_name="tasks",
         verbose_name=_("patient"),
+        db_index=False,  # task_patient_status_idx starts with patient
     )
     care_plan = models.ForeignKey(
         CarePlan,
@@ -446,6 +460,7 @@ class Task(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("first of the series"),
+        db_index=False,  # task_one_row_per_occurrence starts with series
     )
 
     created_by = models.ForeignKey(
@@ -547,6 +562,9 @@ class StatusChange(models.Model):
     recorded too (``from_status`` empty), so the age of a record in its current state is
     always ``now - occurred_at`` of its latest row. ``care_plan`` is set for goals and
     tasks of a plan too, so a plan's history is one filter.
+
+    The table grows fastest of all: it has only the indexes the timeline, the pages and the
+    dashboards read (Meta), and the per-record ones skip the rows of other kinds.
     """
 
     patient = models.ForeignKey(
@@ -554,22 +572,42 @@ class StatusChange(models.Model):
         on_delete=models.CASCADE,
         related_name="care_status_changes",
         verbose_name=_("patient"),
+        db_index=False,
     )
     record = models.CharField(_("record"), max_length=10, choices=RecordKind.choices)
     care_plan = models.ForeignKey(
-        CarePlan, on_delete=models.CASCADE, null=True, blank=True, related_name="status_changes"
+        CarePlan,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="status_changes",
+        db_index=False,
     )
     goal = models.ForeignKey(
-        Goal, on_delete=models.CASCADE, null=True, blank=True, related_name="status_changes"
+        Goal,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="status_changes",
+        db_index=False,
     )
     task = models.ForeignKey(
-        Task, on_delete=models.CASCADE, null=True, blank=True, related_name="status_changes"
+        Task,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="status_changes",
+        db_index=False,
     )
     from_status = models.CharField(_("from"), max_length=20, blank=True)
     to_status = models.CharField(_("to"), max_length=20)
     reason = models.TextField(_("reason"), blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
+        db_index=False,
     )
     occurred_at = models.DateTimeField(_("when"), default=timezone.now)
 
@@ -596,9 +634,20 @@ class StatusChange(models.Model):
         ]
         indexes = [
             models.Index(fields=["patient", "-occurred_at"], name="status_change_patient_idx"),
-            # Dashboards: how many moved into a state in a period, per kind of record.
             models.Index(
-                fields=["record", "to_status", "occurred_at"], name="status_change_kind_idx"
+                fields=["care_plan", "-occurred_at"],
+                condition=Q(care_plan__isnull=False),
+                name="status_change_plan_idx",
+            ),
+            models.Index(
+                fields=["goal", "-occurred_at"],
+                condition=Q(goal__isnull=False),
+                name="status_change_goal_idx",
+            ),
+            models.Index(
+                fields=["task", "-occurred_at"],
+                condition=Q(task__isnull=False),
+                name="status_change_task_idx",
             ),
         ]
 
