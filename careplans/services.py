@@ -213,10 +213,15 @@ def goal_update(*, goal: Goal, by: User, data: dict, expected_version: int) -> G
     return candidate
 
 
+def takes_progress(goal: Goal) -> bool:
+    """Progress is recorded on open goals and on completed ones (sustaining, achieved)."""
+    return goal.status not in (GoalStatus.CANCELLED, GoalStatus.REJECTED)
+
+
 @transaction.atomic
 def goal_record_progress(*, goal: Goal, by: User, data: dict) -> GoalProgress:
     """A dated progress entry; its achievement status becomes the goal's."""
-    if goal.status in (GoalStatus.CANCELLED, GoalStatus.REJECTED):
+    if not takes_progress(goal):
         raise ValidationError(
             _("This goal was %(status)s: progress is no longer recorded.")
             % {"status": goal.get_status_display().lower()}

@@ -74,13 +74,17 @@ def careplan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     is_open = care_plan.is_open
     can_change_goal = user.has_perm("careplans.change_goal") and is_open
+    can_record_progress = user.has_perm("careplans.add_goalprogress")
     for goal in contents["goals"]:
         goal.moves = moves(transitions.GOAL, goal.status, GOAL_ACTIONS) if can_change_goal else []
         goal.can_edit = can_change_goal and goal.is_open
+        goal.can_record_progress = can_record_progress and services.takes_progress(goal)
     now = timezone.now()
+    can_change_task = user.has_perm("careplans.change_task")
     for group in contents["task_groups"]:
         for task in group.tasks:
             task.overdue = task.is_overdue_at(now)
+            task.can_change = can_change_task and task.is_open
     can_change = user.has_perm("careplans.change_careplan")
     return render(
         request,
@@ -95,9 +99,7 @@ def careplan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else [],
             "can_edit": can_change and is_open,
             "can_add_goal": user.has_perm("careplans.add_goal") and is_open,
-            "can_record_progress": user.has_perm("careplans.add_goalprogress"),
             "can_add_task": user.has_perm("careplans.add_task") and is_open,
-            "can_change_task": user.has_perm("careplans.change_task"),
             "can_review": user.has_perm("careplans.review_careplan")
             and care_plan.status in (CarePlanStatus.ACTIVE, CarePlanStatus.ON_HOLD),
         },

@@ -66,9 +66,9 @@ def task_forms(task: Task, data=None) -> dict:
 
 def _row(request: HttpRequest, task: Task, **extra) -> HttpResponse:
     task.overdue = task.is_overdue_at(timezone.now())
+    task.can_change = task.is_open and request.user.has_perm("careplans.change_task")
     context = {
         "task": task,
-        "can_change_task": task.is_open and request.user.has_perm("careplans.change_task"),
         "next": reverse("careplans:my_tasks"),
         **task_forms(task),
         **extra,
@@ -227,7 +227,8 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     for key, label, group in groups:
         for task in group:
             task.overdue = key == "overdue"
-            task.forms = task_forms(task)
+            task.can_change = can_change
+            task.forms = task_forms(task) if can_change else {}
         rows.append({"key": key, "label": label, "tasks": group})
     return render(
         request,
@@ -236,7 +237,6 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
             "groups": rows,
             "count": tasks.count,
             "truncated": tasks.truncated,
-            "can_change_task": can_change,
             "next": reverse("careplans:my_tasks"),
         },
     )

@@ -322,6 +322,8 @@ def test_the_patient_page_shows_plan_goals_tasks_and_timeline(
     page = transitions_page.content.decode()
     assert plan.title in page and goal.description in page and task.description in page
     assert "Care plan, goal and task timeline" in page
+    complete = reverse("careplans:task_complete", args=[task.pk])
+    assert f'{complete}?next=/patients/{patient.pk}/"' in page
     # Newest first: the task was created after the plan was activated.
     changes = list(StatusChange.objects.filter(patient=patient).values_list("pk", flat=True))
     assert changes == sorted(changes, reverse=True)
