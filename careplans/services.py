@@ -91,9 +91,18 @@ def _replace_needs(care_plan: CarePlan, needs: Needs) -> bool:
     return True
 
 
+def _refuse_if_patient_closed(patient: Patient) -> None:
+    if not patient.is_open:
+        raise ValidationError(
+            _("This patient is %(status)s: no new care plans or tasks.")
+            % {"status": patient.get_status_display().lower()}
+        )
+
+
 @transaction.atomic
 def careplan_create(*, patient: Patient, by: User, data: dict, needs: Needs) -> CarePlan:
     """Start a care plan as a draft."""
+    _refuse_if_patient_closed(patient)
     care_plan = CarePlan(
         patient=patient,
         author=by,
@@ -243,6 +252,7 @@ def goal_record_progress(*, goal: Goal, by: User, data: dict) -> GoalProgress:
 @transaction.atomic
 def task_create(*, patient: Patient, by: User, data: dict) -> Task:
     """A task (requested) for the patient, optionally part of a care plan and goal."""
+    _refuse_if_patient_closed(patient)
     task = Task(
         patient=patient, created_by=by, **{name: data[name] for name in TASK_FIELDS if name in data}
     )

@@ -73,7 +73,8 @@ def careplan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contents = care_plan_contents(care_plan)
     user = request.user
     is_open = care_plan.is_open
-    can_change_goal = user.has_perm("careplans.change_goal") and is_open
+    # Goals kept open when their plan closed can still be moved and edited until closed.
+    can_change_goal = user.has_perm("careplans.change_goal")
     can_record_progress = user.has_perm("careplans.add_goalprogress")
     for goal in contents["goals"]:
         goal.moves = moves(transitions.GOAL, goal.status, GOAL_ACTIONS) if can_change_goal else []

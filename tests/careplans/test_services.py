@@ -537,3 +537,25 @@ def test_overdue_and_open_querysets(patient, coordinator):
     assert list(Task.objects.overdue()) == [late]
     assert Task.objects.open().count() == 2
     assert TaskStatus.COMPLETED not in Task.objects.open().values_list("status", flat=True)
+
+
+def test_a_discharged_patient_gets_no_new_plans_or_tasks(coordinator, team_a):
+    from patients.services import patient_set_status
+    from tests.factories import PatientFactory, UserFactory
+
+    patient = PatientFactory(care_team=team_a)
+    discharged = patient_set_status(
+        patient=patient,
+        by=UserFactory(is_superuser=True),
+        status="discharged",
+        reason="Moved away",
+        expected_version=patient.version,
+    )
+    with pytest.raises(ValidationError):
+        services.careplan_create(patient=discharged, by=coordinator, data={"title": "x"}, needs={})
+    with pytest.raises(ValidationError):
+        services.task_create(
+            patient=discharged,
+            by=coordinator,
+            data={"description": "x", "due_at": timezone.now(), "assignee": coordinator},
+        )

@@ -361,3 +361,15 @@ def test_admin_lists_and_opens_care_plans(client, admin_user, plan, goal, task):
         reverse("admin:careplans_statuschange_changelist"),
     ]:
         assert client.get(url).status_code == 200, url
+
+
+def test_goals_kept_open_on_a_completed_plan_can_still_be_closed(coordinator_client, plan):
+    goal = GoalFactory(care_plan=plan, active=True)
+    from careplans import transitions
+
+    transitions.careplan_transition(
+        care_plan=plan, by=plan.author, target="completed", open_work="keep"
+    )
+    page = coordinator_client.get(reverse("careplans:detail", args=[plan.pk])).content.decode()
+    assert reverse("careplans:goal_transition", args=[goal.pk, "completed"]) in page
+    assert reverse("careplans:goal_create", args=[plan.pk]) not in page
