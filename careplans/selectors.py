@@ -29,7 +29,7 @@ RECENT_PROGRESS = 5
 CLOSED_TASKS_SHOWN = 20
 HISTORY_SHOWN = 50
 TIMELINE_SHOWN = 30
-MY_TASKS_LIMIT = 300
+MY_TASKS_LIMIT = 100
 
 
 def care_plans_visible_to(user: User | AnonymousUser) -> QuerySet[CarePlan]:
