@@ -12,5 +12,6 @@ def navigation(request: HttpRequest) -> dict:
         "nav": {
             "can_open_admin": user.is_staff,
             "can_view_caseload": user.has_perm("accounts.view_caseload"),
+            "can_view_tasks": user.has_perm("careplans.view_task"),
         }
     }

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class CareplansConfig(AppConfig):
     name = "careplans"
     verbose_name = _("Care plans")
+
+    def ready(self) -> None:
+        from careplans.sections import patient_care_section
+        from patients import sections
+
+        sections.register(order=20)(patient_care_section)

@@ -19,6 +19,7 @@ from django.contrib.admin.sites import site as admin_site
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.careplans.factories import CarePlanFactory, GoalFactory, TaskFactory
 from tests.factories import RelatedPersonFactory
 from tests.referrals.factories import ReferralFactory, SharingConsentFactory
 
@@ -55,6 +56,18 @@ def patient(records):
 
 def referral(records):
     return {"pk": records["referral"].pk}
+
+
+def care_plan(records):
+    return {"pk": records["care_plan"].pk}
+
+
+def goal(records):
+    return {"pk": records["goal"].pk}
+
+
+def task(records):
+    return {"pk": records["task"].pk}
 
 
 ROUTES: dict[str, Route] = {
@@ -102,6 +115,23 @@ ROUTES: dict[str, Route] = {
     "referrals:consent_revoke": Route(
         lambda r: {"consent_pk": r["consent"].pk}, method="post", expect=scoped()
     ),
+    "careplans:my_tasks": Route(expect=signed_in()),
+    "careplans:create": Route(lambda r: {"patient_pk": r["patient"].pk}, expect=scoped()),
+    "careplans:detail": Route(care_plan, expect=scoped()),
+    "careplans:edit": Route(care_plan, expect=scoped()),
+    "careplans:transition": Route(lambda r: {**care_plan(r), "target": "on-hold"}, expect=scoped()),
+    "careplans:review": Route(care_plan, expect=scoped(coordinator="403")),
+    "careplans:print": Route(care_plan, expect=scoped()),
+    "careplans:goal_create": Route(care_plan, expect=scoped()),
+    "careplans:goal_edit": Route(goal, expect=scoped()),
+    "careplans:goal_transition": Route(lambda r: {**goal(r), "target": "on-hold"}, expect=scoped()),
+    "careplans:goal_progress": Route(goal, expect=scoped()),
+    "careplans:task_create": Route(lambda r: {"patient_pk": r["patient"].pk}, expect=scoped()),
+    "careplans:task_complete": Route(task, method="post", expect=scoped()),
+    "careplans:task_reschedule": Route(task, expect=scoped()),
+    "careplans:task_transition": Route(
+        lambda r: {**task(r), "target": "cancelled"}, expect=scoped()
+    ),
 }
 
 
@@ -130,12 +160,16 @@ def records(team_a, coordinator, case_manager, patient):
     from referrals import links
 
     sent = ReferralFactory(patient=patient, referred_by=coordinator, sent=True)
+    plan = CarePlanFactory(patient=patient, author=coordinator, active=True)
     return {
         "patient": patient,
         "person": RelatedPersonFactory(patient=patient),
         "referral": sent,
         "consent": SharingConsentFactory(patient=patient, organization=sent.service.organization),
         "link_token": links.make_token(sent),
+        "care_plan": plan,
+        "goal": GoalFactory(care_plan=plan, active=True),
+        "task": TaskFactory(patient=patient, care_plan=plan, assignee=coordinator),
     }
 
 

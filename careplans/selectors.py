@@ -1,0 +1,169 @@
+"""Reads of care plans, goals and tasks. Every one starts from the patient scope rule
+(patients.selectors.patients_visible_to), so what is outside a user's teams never shows."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from careplans.models import (
+    OPEN_TASK,
+    CarePlan,
+    CarePlanStatus,
+    Goal,
+    GoalProgress,
+    GoalStatus,
+    StatusChange,
+    Task,
+    TaskStatus,
+)
+from patients.models import Patient
+from patients.selectors import patients_visible_to
+
+RECENT_PROGRESS = 5
+CLOSED_TASKS_SHOWN = 20
+HISTORY_SHOWN = 50
+TIMELINE_SHOWN = 30
+MY_TASKS_LIMIT = 100
+
+
+def care_plans_visible_to(user: User | AnonymousUser) -> QuerySet[CarePlan]:
+    return CarePlan.objects.filter(patient__in=patients_visible_to(user))
+
+
+def goals_visible_to(user: User | AnonymousUser) -> QuerySet[Goal]:
+    return Goal.objects.filter(care_plan__patient__in=patients_visible_to(user))
+
+
+def tasks_visible_to(user: User | AnonymousUser) -> QuerySet[Task]:
+    return Task.objects.filter(patient__in=patients_visible_to(user))
+
+
+def goals_with_recent_progress(goals: QuerySet[Goal]) -> QuerySet[Goal]:
+    """Goals with ``recent_progress``: their latest entries, newest first (one query)."""
+    recent = GoalProgress.objects.select_related("recorded_by").order_by(
+        "-recorded_on", "-created_at", "-pk"
+    )[:RECENT_PROGRESS]
+    return goals.select_related("owner").prefetch_related(
+        Prefetch("progress", queryset=recent, to_attr="recent_progress")
+    )
+
+
+@dataclass
+class TaskGroup:
+    status: str
+    label: str
+    tasks: list[Task] = field(default_factory=list)
+
+
+def group_by_status(tasks: list[Task]) -> list[TaskGroup]:
+    groups = {status: TaskGroup(status, label) for status, label in TaskStatus.choices}
+    for task in tasks:
+        groups[task.status].tasks.append(task)
+    return [group for group in groups.values() if group.tasks]
+
+
+def care_plan_contents(care_plan: CarePlan) -> dict:
+    """Everything the care plan page shows, in six queries whatever the plan holds:
+    needs, goals, their recent progress, open tasks, recently closed tasks, reviews
+    and the history of the plan, its goals and its tasks (one query each)."""
+    tasks = Task.objects.filter(care_plan=care_plan).select_related("assignee", "goal")
+    open_tasks = list(tasks.open().order_by("due_at", "pk"))
+    closed_tasks = list(
+        tasks.exclude(status__in=OPEN_TASK)
+        .select_related("completed_by")
+        .order_by("-updated_at", "-pk")[:CLOSED_TASKS_SHOWN]
+    )
+    return {
+        "needs": list(care_plan.needs.all()),
+        "goals": list(goals_with_recent_progress(care_plan.goals.all())),
+        "task_groups": group_by_status(open_tasks + closed_tasks),
+        "reviews": list(care_plan.reviews.select_related("reviewed_by")[:20]),
+        "history": list(
+            StatusChange.objects.filter(care_plan=care_plan).with_subjects()[:HISTORY_SHOWN]
+        ),
+    }
+
+
+def care_plan_for_print(care_plan: CarePlan) -> dict:
+    """What the patient's copy shows: needs, open and completed goals, open activities."""
+    return {
+        "needs": list(care_plan.needs.all()),
+        "goals": list(
+            care_plan.goals.exclude(status__in=[GoalStatus.CANCELLED, GoalStatus.REJECTED])
+            .with_achievement()
+            .order_by("pk")
+        ),
+        "tasks": list(
+            Task.objects.open().filter(care_plan=care_plan).only("description", "due_at")
+        ),
+    }
+
+
+def patient_care_summary(patient: Patient) -> dict:
+    """The patient page's care section: plans, open goals, open tasks and the timeline of
+    status changes across plans, goals and tasks, newest first. Four queries."""
+    plans = list(patient.care_plans.select_related("author").order_by("-created_at", "-pk")[:20])
+    return {
+        "active_plan": next((p for p in plans if p.status == CarePlanStatus.ACTIVE), None),
+        "plans": plans,
+        "open_goals": list(
+            Goal.objects.open()
+            .filter(care_plan__patient=patient)
+            .select_related("care_plan", "owner")
+            .with_achievement()
+            .order_by("target_date", "pk")[:50]
+        ),
+        "open_tasks": list(
+            Task.objects.open()
+            .filter(patient=patient)
+            .select_related("assignee", "care_plan")
+            .order_by("due_at", "pk")[:50]
+        ),
+        "timeline": list(
+            StatusChange.objects.for_patient(patient).with_subjects()[:TIMELINE_SHOWN]
+        ),
+    }
+
+
+@dataclass
+class MyTasks:
+    overdue: list[Task]
+    today: list[Task]
+    upcoming: list[Task]
+    truncated: bool
+
+    @property
+    def count(self) -> int:
+        return len(self.overdue) + len(self.today) + len(self.upcoming)
+
+
+def end_of_local_day(now: datetime.datetime) -> datetime.datetime:
+    tomorrow = timezone.localtime(now).date() + datetime.timedelta(days=1)
+    return timezone.make_aware(datetime.datetime.combine(tomorrow, datetime.time.min))
+
+
+def my_tasks(user: User, *, now: datetime.datetime | None = None) -> MyTasks:
+    """The user's open tasks in scope: overdue, due today (their time zone), upcoming."""
+    now = now or timezone.now()
+    rows = list(
+        tasks_visible_to(user)
+        .open()
+        .assigned_to(user)
+        .select_related("patient", "care_plan", "goal")
+        .order_by("due_at", "pk")[: MY_TASKS_LIMIT + 1]
+    )
+    truncated = len(rows) > MY_TASKS_LIMIT
+    rows = rows[:MY_TASKS_LIMIT]
+    midnight = end_of_local_day(now)
+    return MyTasks(
+        overdue=[t for t in rows if t.due_at < now],
+        today=[t for t in rows if now <= t.due_at < midnight],
+        upcoming=[t for t in rows if t.due_at >= midnight],
+        truncated=truncated,
+    )

@@ -1,0 +1,290 @@
+"""Every write to care plans, goals, progress and tasks except status moves
+(careplans.transitions). Interfaces authorise first; these validate and save."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from carehub.transitions import guarded_update
+from careplans.models import (
+    CarePlan,
+    CarePlanNeed,
+    CarePlanReview,
+    CarePlanStatus,
+    Goal,
+    GoalProgress,
+    GoalStatus,
+    NeedCategory,
+    Task,
+)
+from careplans.transitions import StaleEdit, record_created
+from patients.models import Patient
+
+__all__ = ["StaleEdit"]
+
+CARE_PLAN_FIELDS = [
+    "title",
+    "description",
+    "internal_notes",
+    "period_start",
+    "period_end",
+    "next_review_date",
+]
+GOAL_FIELDS = [
+    "description",
+    "category",
+    "priority",
+    "target_measure",
+    "target_value",
+    "target_unit",
+    "target_date",
+    "owner",
+]
+TASK_FIELDS = [
+    "care_plan",
+    "goal",
+    "description",
+    "assignee",
+    "due_at",
+    "priority",
+    "repeat_every",
+    "repeat_unit",
+    "repeat_until",
+    "repeat_count",
+]
+
+Needs = dict[str, list[str]]
+
+
+def _refuse_if_closed(care_plan: CarePlan) -> None:
+    if not care_plan.is_open:
+        raise ValidationError(
+            _("This care plan is %(status)s and can no longer be changed.")
+            % {"status": care_plan.get_status_display().lower()}
+        )
+
+
+def _replace_needs(care_plan: CarePlan, needs: Needs) -> bool:
+    """Make the plan's needs exactly ``needs``; True when something changed."""
+    wanted = [
+        (category, position, text)
+        for category in NeedCategory.values
+        for position, text in enumerate(needs.get(category, []))
+    ]
+    existing = list(care_plan.needs.order_by("category", "position", "pk"))
+    if [(n.category, n.position, n.description) for n in existing] == sorted(wanted):
+        return False
+    care_plan.needs.all().delete()
+    rows = [
+        CarePlanNeed(care_plan=care_plan, category=category, position=position, description=text)
+        for category, position, text in wanted
+    ]
+    for row in rows:
+        row.full_clean(exclude=["care_plan"])
+    CarePlanNeed.objects.bulk_create(rows)
+    return True
+
+
+def _refuse_if_patient_closed(patient: Patient) -> None:
+    if not patient.is_open:
+        raise ValidationError(
+            _("This patient is %(status)s: no new care plans or tasks.")
+            % {"status": patient.get_status_display().lower()}
+        )
+
+
+@transaction.atomic
+def careplan_create(*, patient: Patient, by: User, data: dict, needs: Needs) -> CarePlan:
+    """Start a care plan as a draft."""
+    _refuse_if_patient_closed(patient)
+    care_plan = CarePlan(
+        patient=patient,
+        author=by,
+        **{name: data[name] for name in CARE_PLAN_FIELDS if name in data},
+    )
+    care_plan.full_clean()
+    care_plan.save()
+    _replace_needs(care_plan, needs)
+    record_created(care_plan, by=by)
+    return care_plan
+
+
+@transaction.atomic
+def careplan_update(
+    *, care_plan: CarePlan, by: User, data: dict, needs: Needs, expected_version: int
+) -> CarePlan:
+    """Save the user's edits if nobody saved the plan since they loaded it."""
+    candidate = CarePlan.objects.get(pk=care_plan.pk)
+    if candidate.version != expected_version:
+        raise StaleEdit(_("care plan"))
+    _refuse_if_closed(candidate)
+    changed = [
+        name for name in CARE_PLAN_FIELDS if name in data and getattr(candidate, name) != data[name]
+    ]
+    for name in changed:
+        setattr(candidate, name, data[name])
+    candidate.full_clean()
+    if changed:
+        won = guarded_update(
+            CarePlan.objects,
+            pk=candidate.pk,
+            expected={"version": expected_version},
+            changes={name: getattr(candidate, name) for name in changed},
+        )
+        if not won:
+            raise StaleEdit(_("care plan"))
+    if _replace_needs(candidate, needs) and not changed:
+        # Needs are part of the plan: an edit of needs alone still moves the version on.
+        guarded_update(
+            CarePlan.objects, pk=candidate.pk, expected={"version": expected_version}, changes={}
+        )
+    candidate.refresh_from_db()
+    return candidate
+
+
+@transaction.atomic
+def careplan_record_review(
+    *,
+    care_plan: CarePlan,
+    by: User,
+    note: str,
+    next_review_date: datetime.date,
+    expected_version: int,
+) -> CarePlanReview:
+    """A case manager's review: the note, and when the plan is next due for review."""
+    current = CarePlan.objects.get(pk=care_plan.pk)
+    if current.version != expected_version:
+        raise StaleEdit(_("care plan"))
+    if current.status not in (CarePlanStatus.ACTIVE, CarePlanStatus.ON_HOLD):
+        raise ValidationError(_("Only an active or paused care plan is reviewed."))
+    review = CarePlanReview(
+        care_plan=current,
+        reviewed_by=by,
+        note=note.strip(),
+        next_review_date=next_review_date,
+        due_on=current.next_review_date,
+    )
+    review.full_clean()
+    if review.next_review_date <= timezone.localdate(review.reviewed_at):
+        raise ValidationError({"next_review_date": _("The next review must be in the future.")})
+    review.save()
+    won = guarded_update(
+        CarePlan.objects,
+        pk=current.pk,
+        expected={"version": expected_version},
+        changes={"last_review": review, "next_review_date": next_review_date},
+    )
+    if not won:
+        raise StaleEdit(_("care plan"))
+    return review
+
+
+@transaction.atomic
+def goal_create(*, care_plan: CarePlan, by: User, data: dict) -> Goal:
+    """Add a goal (proposed) to an open care plan."""
+    _refuse_if_closed(CarePlan.objects.get(pk=care_plan.pk))
+    goal = Goal(care_plan=care_plan, **{name: data[name] for name in GOAL_FIELDS if name in data})
+    goal.full_clean()
+    goal.save()
+    record_created(goal, by=by)
+    return goal
+
+
+@transaction.atomic
+def goal_update(*, goal: Goal, by: User, data: dict, expected_version: int) -> Goal:
+    candidate = Goal.objects.select_related("care_plan").get(pk=goal.pk)
+    if candidate.version != expected_version:
+        raise StaleEdit(_("goal"))
+    if not candidate.is_open:
+        raise ValidationError(_("This goal is closed and can no longer be changed."))
+    changed = [
+        name for name in GOAL_FIELDS if name in data and getattr(candidate, name) != data[name]
+    ]
+    for name in changed:
+        setattr(candidate, name, data[name])
+    candidate.full_clean()
+    if changed:
+        won = guarded_update(
+            Goal.objects,
+            pk=candidate.pk,
+            expected={"version": expected_version},
+            changes={name: getattr(candidate, name) for name in changed},
+        )
+        if not won:
+            raise StaleEdit(_("goal"))
+        candidate.refresh_from_db()
+    return candidate
+
+
+def takes_progress(goal: Goal) -> bool:
+    """Progress is recorded on open goals and on completed ones (sustaining, achieved)."""
+    return goal.status not in (GoalStatus.CANCELLED, GoalStatus.REJECTED)
+
+
+@transaction.atomic
+def goal_record_progress(*, goal: Goal, by: User, data: dict) -> GoalProgress:
+    """A dated progress entry; its achievement status becomes the goal's."""
+    if not takes_progress(goal):
+        raise ValidationError(
+            _("This goal was %(status)s: progress is no longer recorded.")
+            % {"status": goal.get_status_display().lower()}
+        )
+    entry = GoalProgress(
+        goal=goal,
+        recorded_by=by,
+        **{
+            name: data[name]
+            for name in ("recorded_on", "achievement_status", "measured_value", "note")
+            if name in data
+        },
+    )
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def task_create(*, patient: Patient, by: User, data: dict) -> Task:
+    """A task (requested) for the patient, optionally part of a care plan and goal."""
+    _refuse_if_patient_closed(patient)
+    task = Task(
+        patient=patient, created_by=by, **{name: data[name] for name in TASK_FIELDS if name in data}
+    )
+    if task.goal_id and not task.care_plan_id:
+        task.care_plan_id = task.goal.care_plan_id
+    if task.care_plan_id:
+        _refuse_if_closed(task.care_plan)
+    task.full_clean()
+    task.save()
+    record_created(task, by=by)
+    return task
+
+
+@transaction.atomic
+def task_reschedule(
+    *, task: Task, by: User, due_at: datetime.datetime, expected_version: int
+) -> Task:
+    """Move an open task's due time."""
+    current = Task.objects.get(pk=task.pk)
+    if current.version != expected_version:
+        raise StaleEdit(_("task"))
+    if not current.is_open:
+        raise ValidationError(
+            _("This task is %(status)s and cannot be rescheduled.")
+            % {"status": current.get_status_display().lower()}
+        )
+    if not guarded_update(
+        Task.objects,
+        pk=current.pk,
+        expected={"version": expected_version, "status": current.status},
+        changes={"due_at": due_at},
+    ):
+        raise StaleEdit(_("task"))
+    current.refresh_from_db()
+    return current
