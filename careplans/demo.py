@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import datetime
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from decimal import Decimal
 
-from django.db import connection, models, transaction
-from django.db.models import Max
+from django.db import transaction
 from django.utils import timezone
 
+from carehub.bulk import BulkTable, bulk_load
 from careplans.models import (
     AchievementStatus,
     CarePlan,
@@ -142,60 +141,6 @@ MOVES = {
 }
 
 
-class _Table:
-    """Rows of one table with ids assigned here; written with COPY or bulk_create."""
-
-    def __init__(self, model: type[models.Model], fields: list[str]):
-        self.model = model
-        self.fields = fields
-        self.columns = ["id", *(model._meta.get_field(name).column for name in fields)]
-        self.rows: list[tuple] = []
-        self.next_id = (model.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
-
-    def add(self, **values) -> int:
-        """Buffer one row; keyword arguments must come in the order of ``fields`` (checked
-        on the first row: a tuple of ``values.values()`` is much cheaper than a lookup)."""
-        if not self.rows and list(values) != self.fields:
-            raise ValueError(f"{self.model.__name__}: give the fields in this order: {self.fields}")
-        pk = self.next_id
-        self.next_id += 1
-        self.rows.append((pk, *values.values()))
-        return pk
-
-    def flush(self) -> None:
-        if not self.rows:
-            return
-        if connection.vendor == "postgresql":
-            table = connection.ops.quote_name(self.model._meta.db_table)
-            columns = ", ".join(connection.ops.quote_name(c) for c in self.columns)
-            with (
-                connection.cursor() as cursor,
-                cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-            ):
-                for row in self.rows:
-                    copy.write_row(row)
-        else:
-            names = ["pk", *self.fields]
-            self.model.objects.bulk_create(
-                [self.model(**dict(zip(names, row, strict=True))) for row in self.rows],
-                batch_size=500,
-            )
-        self.rows.clear()
-
-    def finish(self) -> None:
-        """Move the id sequence past the ids used here (PostgreSQL)."""
-        self.flush()
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                table = connection.ops.quote_name(self.model._meta.db_table)
-                cursor.execute(
-                    # The table name comes from the model, quoted; nothing user-supplied.
-                    f"SELECT setval(pg_get_serial_sequence(%s, 'id'), "  # noqa: S608
-                    f"GREATEST((SELECT MAX(id) FROM {table}), 1))",
-                    [self.model._meta.db_table],
-                )
-
-
 class _Seeder:
     def __init__(self, *, rng: random.Random, staff):
         self.rng = rng
@@ -204,36 +149,38 @@ class _Seeder:
         self.zone = timezone.get_current_timezone()
         self.case_managers = {t.team.pk: t.case_manager.pk for t in staff.teams}
         self.coordinators = {t.team.pk: [c.pk for c in t.coordinators] for t in staff.teams}
-        self.plans = _Table(
+        self.plans = BulkTable(
             CarePlan,
             ["patient_id", "title", "description", "internal_notes", "status", "period_start",
              "period_end", "author_id", "next_review_date", "last_review_id", "created_at",
              "updated_at", "version"],
         )  # fmt: skip
-        self.needs = _Table(CarePlanNeed, ["care_plan_id", "category", "description", "position"])
-        self.reviews = _Table(
+        self.needs = BulkTable(
+            CarePlanNeed, ["care_plan_id", "category", "description", "position"]
+        )
+        self.reviews = BulkTable(
             CarePlanReview,
             ["care_plan_id", "reviewed_by_id", "reviewed_at", "due_on", "note", "next_review_date"],
         )
-        self.goals = _Table(
+        self.goals = BulkTable(
             Goal,
             ["care_plan_id", "description", "category", "priority", "status", "target_measure",
              "target_value", "target_unit", "target_date", "owner_id", "created_at", "updated_at",
              "version"],
         )  # fmt: skip
-        self.progress = _Table(
+        self.progress = BulkTable(
             GoalProgress,
             ["goal_id", "recorded_on", "achievement_status", "measured_value", "note",
              "recorded_by_id", "created_at"],
         )  # fmt: skip
-        self.tasks = _Table(
+        self.tasks = BulkTable(
             Task,
             ["patient_id", "care_plan_id", "goal_id", "description", "assignee_id", "due_at",
              "priority", "status", "completion_note", "completed_by_id", "completed_at",
              "repeat_every", "repeat_unit", "repeat_until", "repeat_count", "occurrence",
              "series_id", "created_by_id", "created_at", "updated_at", "version"],
         )  # fmt: skip
-        self.changes = _Table(
+        self.changes = BulkTable(
             StatusChange,
             ["patient_id", "record", "care_plan_id", "goal_id", "task_id", "from_status",
              "to_status", "reason", "actor_id", "occurred_at"],
@@ -251,15 +198,14 @@ class _Seeder:
     def history(self, *, patient_id, record, ids, path, start, actor, end=None):
         """StatusChange rows along ``path``, spread between ``start`` and ``end``.
 
-        The busiest table by far: rows are appended as tuples in the order of
+        The busiest table by far: rows are added as tuples in the order of
         ``self.changes.fields``, skipping ``add``'s keyword handling."""
         step = ((end or self.now) - start) / len(path)
         care_plan, goal, task = ids
-        rows = self.changes.rows
+        add_row = self.changes.add_row
         for index, (from_status, to_status, reason) in enumerate(MOVES[path]):
-            rows.append(
+            add_row(
                 (
-                    self.changes.next_id,
                     patient_id,
                     record,
                     care_plan,
@@ -272,7 +218,6 @@ class _Seeder:
                     start + step * index,
                 )
             )
-            self.changes.next_id += 1
 
     def plan(self, *, patient_id, team_id, coordinator, status, started):
         rng = self.rng
@@ -523,55 +468,13 @@ class _Seeder:
             table.finish()
 
 
-@contextmanager
-def _bulk_load(tables: list[_Table]) -> Iterator[None]:
-    """On PostgreSQL: drop the foreign keys and non-unique indexes of ``tables`` for the
-    duration of the load and restore them, exactly as they were, in the same transaction."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    quote = connection.ops.quote_name
-    restore: list[str] = []
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Check what is pending now (ALTER TABLE refuses to run with deferred checks queued
-        # on a referenced table), and give the index builds more memory than the default.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        for table in tables:
-            name = table.model._meta.db_table
-            cursor.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = %s::regclass AND contype = 'f'",
-                [name],
-            )
-            for constraint, definition in cursor.fetchall():
-                cursor.execute(f"ALTER TABLE {quote(name)} DROP CONSTRAINT {quote(constraint)}")
-                restore.append(
-                    f"ALTER TABLE {quote(name)} ADD CONSTRAINT {quote(constraint)} {definition}"
-                )
-            cursor.execute(
-                "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
-                "WHERE indrelid = %s::regclass AND NOT indisunique AND NOT indisprimary",
-                [name],
-            )
-            for index, definition in cursor.fetchall():
-                cursor.execute(f"DROP INDEX {index}")  # regclass::text is quoted already
-                restore.append(definition)
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        yield
-        for statement in restore:
-            cursor.execute(statement)
-        for table in tables:
-            cursor.execute(f"ANALYZE {quote(table.model._meta.db_table)}")
-
-
 def seed_for_patients(
     *, staff, patient_ids: list[int], rng: random.Random, progress: Callable[[int], object]
 ) -> None:
     """Care plans, goals, progress and tasks for the demo patients (see module docstring)."""
     seeder = _Seeder(rng=rng, staff=staff)
     ordered = sorted(patient_ids)
-    with _bulk_load(seeder.tables):
+    with bulk_load([table.model for table in seeder.tables]):
         for start in range(0, len(ordered), CHUNK):
             chunk = ordered[start : start + CHUNK]
             wanted = set(chunk)

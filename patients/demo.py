@@ -10,12 +10,11 @@ from dataclasses import dataclass, field
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
-from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.models import CareTeam, TeamMembership, User
 from accounts.roles import Role
+from carehub.bulk import BulkTable, bulk_load
 from patients.models import (
     ContactMethod,
     Language,
@@ -229,18 +228,18 @@ def seed_staff(*, team_count: int) -> DemoStaff:
     return staff
 
 
-# 555-01xx numbers are reserved for fiction. Parsed once: parsing per row doubles the
-# time seed_demo spends building patients.
-_PHONES = [PhoneNumber.from_string(f"+1413555{n:04d}") for n in range(100, 200)]
+# 555-01xx numbers are reserved for fiction. Stored as E.164 strings, as the field does.
+_PHONES = [f"+1413555{n:04d}" for n in range(100, 200)]
 
 
-def _phone(rng: random.Random) -> PhoneNumber:
+def _phone(rng: random.Random) -> str:
     return rng.choice(_PHONES)
 
 
 def build_patients(
     *, staff: DemoStaff, count: int, rng: random.Random, first_number: int
-) -> Iterator[Patient]:
+) -> Iterator[dict]:
+    """Patient rows (field attname -> value) for BulkTable.add_dict."""
     today = timezone.localdate()
     risks = [RiskLevel.LOW] * 5 + [RiskLevel.MEDIUM] * 3 + [RiskLevel.HIGH] * 2
     statuses = [PatientStatus.ACTIVE] * 17 + [
@@ -261,80 +260,78 @@ def build_patients(
         city, region, postal = rng.choice(CITIES)
         status = rng.choice(statuses)
         with_email = rng.random() < 0.6
-        yield Patient(
-            mrn=f"MRN{first_number + offset:08d}",
-            given_name=given,
-            family_name=family,
-            date_of_birth=today - datetime.timedelta(days=rng.randint(18 * 365, 92 * 365)),
-            sex=sex,
-            phone=_phone(rng),
-            email=f"{given}.{family}{first_number + offset}@example.org".lower()
+        yield {
+            "mrn": f"MRN{first_number + offset:08d}",
+            "given_name": given,
+            "family_name": family,
+            "date_of_birth": today - datetime.timedelta(days=rng.randint(18 * 365, 92 * 365)),
+            "sex": sex,
+            "phone": _phone(rng),
+            "email": f"{given}.{family}{first_number + offset}@example.org".lower()
             if with_email
             else "",
-            address_line=f"{rng.randint(1, 999)} {rng.choice(STREETS)}",
-            city=city,
-            region=region,
-            postal_code=postal,
-            preferred_language=rng.choice(languages),
-            preferred_contact_method=rng.choice(list(ContactMethod)),
-            consent_phone=rng.random() < 0.9,
-            consent_sms=rng.random() < 0.6,
-            consent_email=with_email and rng.random() < 0.7,
-            consent_mail=rng.random() < 0.5,
-            insurance_payer=(payer := rng.choice(PAYERS)),
-            insurance_member_id=f"M{rng.randint(10**7, 10**8 - 1)}" if payer else "",
-            risk_level=rng.choice(risks),
-            status=status,
-            status_reason=""
+            "address_line": f"{rng.randint(1, 999)} {rng.choice(STREETS)}",
+            "city": city,
+            "region": region,
+            "postal_code": postal,
+            "preferred_language": rng.choice(languages),
+            "preferred_contact_method": rng.choice(list(ContactMethod)),
+            "consent_phone": rng.random() < 0.9,
+            "consent_sms": rng.random() < 0.6,
+            "consent_email": with_email and rng.random() < 0.7,
+            "consent_mail": rng.random() < 0.5,
+            "insurance_payer": (payer := rng.choice(PAYERS)),
+            "insurance_member_id": f"M{rng.randint(10**7, 10**8 - 1)}" if payer else "",
+            "risk_level": rng.choice(risks),
+            "status": status,
+            "status_reason": ""
             if status in (PatientStatus.ACTIVE, PatientStatus.INACTIVE)
             else "Demo data",
-            care_team_id=demo_team.team.pk,
-            primary_coordinator_id=rng.choice(demo_team.coordinators).pk,
-            case_manager_id=demo_team.case_manager.pk,
-        )
+            "care_team_id": demo_team.team.pk,
+            "primary_coordinator_id": rng.choice(demo_team.coordinators).pk,
+            "case_manager_id": demo_team.case_manager.pk,
+        }
 
 
 def seed_patients(*, staff: DemoStaff, count: int, rng: random.Random, progress=None) -> list[int]:
-    """Insert ``count`` patients in batches; return their ids."""
-    first_number = (Patient.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
-    ids: list[int] = []
-    batch: list[Patient] = []
-    for patient in build_patients(staff=staff, count=count, rng=rng, first_number=first_number):
-        batch.append(patient)
-        if len(batch) >= BATCH:
-            ids.extend(_insert(batch, rng))
-            if progress:
-                progress(len(batch))
-            batch = []
-    if batch:
-        ids.extend(_insert(batch, rng))
-        if progress:
-            progress(len(batch))
-    return ids
-
-
-@transaction.atomic
-def _insert(batch: list[Patient], rng: random.Random) -> list[int]:
-    created = Patient.objects.bulk_create(batch, batch_size=BATCH)
-    contacts = [
-        RelatedPerson(
-            patient_id=patient.pk,
-            name=f"{rng.choice(GIVEN_FEMALE + GIVEN_MALE)} {patient.family_name}",
-            relationship=rng.choice(
-                [
-                    Relationship.SPOUSE,
-                    Relationship.CHILD,
-                    Relationship.PARENT,
-                    Relationship.SIBLING,
-                    Relationship.CAREGIVER,
-                ]
-            ),
-            is_emergency_contact=True,
-            is_caregiver=rng.random() < 0.4,
-            phone=_phone(rng),
-        )
-        for patient in created
-        if rng.random() < 0.35
+    """Insert ``count`` patients (and some caregivers) in batches; return their ids."""
+    patients = BulkTable(Patient)
+    contacts = BulkTable(RelatedPerson)
+    relationships = [
+        Relationship.SPOUSE,
+        Relationship.CHILD,
+        Relationship.PARENT,
+        Relationship.SIBLING,
+        Relationship.CAREGIVER,
     ]
-    RelatedPerson.objects.bulk_create(contacts, batch_size=BATCH)
-    return [patient.pk for patient in created]
+    ids: list[int] = []
+    first_number = patients.next_id
+    with bulk_load([Patient, RelatedPerson]):
+        for row in build_patients(staff=staff, count=count, rng=rng, first_number=first_number):
+            patient_id = patients.add_dict(row)
+            ids.append(patient_id)
+            if rng.random() < 0.35:
+                contacts.add_dict(
+                    {
+                        "patient_id": patient_id,
+                        "name": f"{rng.choice(GIVEN_FEMALE + GIVEN_MALE)} {row['family_name']}",
+                        "relationship": rng.choice(relationships),
+                        "is_emergency_contact": True,
+                        "is_caregiver": rng.random() < 0.4,
+                        "phone": _phone(rng),
+                        "email": "",
+                        "notes": "",
+                    }
+                )
+            if len(patients.rows) >= BATCH:
+                written = len(patients.rows)
+                patients.flush()
+                contacts.flush()
+                if progress:
+                    progress(written)
+        written = len(patients.rows)
+        patients.finish()
+        contacts.finish()
+        if progress and written:
+            progress(written)
+    return ids

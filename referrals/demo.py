@@ -7,16 +7,15 @@ Built with bulk inserts per batch of patients: about 39 referrals per 100 patien
 from __future__ import annotations
 
 import datetime
-import operator
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection, models, transaction
-from django.db.models import Max
+from django.db import transaction
 from django.utils import timezone
 
+from carehub.bulk import BulkTable
 from patients.models import Patient
 from referrals.models import (
     ConsentMethod,
@@ -249,57 +248,6 @@ def _weighted(rng: random.Random, choices: list[tuple]):
     return rng.choices([value for value, _weight in choices], [w for _v, w in choices])[0]
 
 
-class Ids:
-    """Primary keys handed out here, so rows can point at each other before the insert."""
-
-    def __init__(self, model):
-        self.next = (model.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
-
-    def take(self) -> int:
-        self.next += 1
-        return self.next - 1
-
-
-def _write(model, rows: list[dict]) -> None:
-    """Insert rows (dicts of field attname -> value, ``id`` included) as fast as the
-    database allows: COPY on PostgreSQL, executemany elsewhere. Missing fields take their
-    defaults. Model instances and bulk_create cost ~10x more here (100k patients)."""
-    if not rows:
-        return
-    fields = list(model._meta.concrete_fields)
-    defaults = {f.attname: f.get_default() for f in fields}
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            from psycopg.types.json import Jsonb
-
-            json_fields = [f.attname for f in fields if isinstance(f, models.JSONField)]
-            values = operator.itemgetter(*(f.attname for f in fields))
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # noqa: S608
-                for row in rows:
-                    full = {**defaults, **row}
-                    for name in json_fields:
-                        full[name] = Jsonb(full[name])
-                    copy.write_row(values(full))
-            cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT MAX(id) FROM {table}))",  # noqa: S608
-                [model._meta.db_table],
-            )
-        else:
-            marks = ", ".join(["%s"] * len(fields))
-            cursor.executemany(
-                f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
-                [
-                    [
-                        f.get_db_prep_save(row.get(f.attname, defaults[f.attname]), connection)
-                        for f in fields
-                    ]
-                    for row in rows
-                ],
-            )
-
-
 @dataclass
 class Story:
     """One referral to insert and the moves that led to its state."""
@@ -396,17 +344,20 @@ def _story(
 class Writer:
     """Rows of one batch of patients, and the ids they take."""
 
-    ids: dict = field(default_factory=dict)
+    tables: dict = field(default_factory=dict)
     consents: list = field(default_factory=list)
     referrals: list = field(default_factory=list)
     transitions: list = field(default_factory=list)
     contacts: list = field(default_factory=list)
     events: list = field(default_factory=list)
 
+    def table(self, model) -> BulkTable:
+        if model not in self.tables:
+            self.tables[model] = BulkTable(model)
+        return self.tables[model]
+
     def id(self, model) -> int:
-        if model not in self.ids:
-            self.ids[model] = Ids(model)
-        return self.ids[model].take()
+        return self.table(model).take_id()
 
     @transaction.atomic
     def flush(self) -> None:
@@ -417,8 +368,15 @@ class Writer:
             (ContactLogEntry, self.contacts),
             (ReferralEvent, self.events),
         ):
-            _write(model, rows)
+            table = self.table(model)
+            for row in rows:
+                table.add_dict(row)
+            table.flush()
             rows.clear()
+
+    def finish(self) -> None:
+        for table in self.tables.values():
+            table.finish()
 
 
 def _add(writer: Writer, story: Story, *, consents: dict, rng: random.Random) -> None:
@@ -521,3 +479,4 @@ def seed_for_patients(
                 _add(writer, story, consents=consents, rng=rng)
         writer.flush()
         progress(len(chunk))
+    writer.finish()
