@@ -10,6 +10,7 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("care-plans/", include("careplans.urls")),
     path("referrals/", include("referrals.urls")),
+    path("notifications/", include("reminders.urls")),
     path("admin/", admin.site.urls),
 ]
 
