@@ -36,7 +36,9 @@ class ReminderFactory(factory.django.DjangoModelFactory):
                 lambda: timezone.now() + datetime.timedelta(minutes=15)
             ),
         )
-        failed = factory.Trait(state=ReminderState.FAILED, attempts=5, last_error="SMTPConnectError")
+        failed = factory.Trait(
+            state=ReminderState.FAILED, attempts=5, last_error="SMTPConnectError"
+        )
         sent = factory.Trait(state=ReminderState.SENT, sent_at=factory.LazyFunction(timezone.now))
         cancelled = factory.Trait(state=ReminderState.CANCELLED)
         in_app = factory.Trait(channel=ReminderChannel.IN_APP)

@@ -1,0 +1,13 @@
+"""The fault tests' figures (delivered, lost, twice, time to resume) are shown at the end
+of every run, captured output or not."""
+
+from __future__ import annotations
+
+FAULT_REPORT: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if FAULT_REPORT:
+        terminalreporter.section("reminders: fault tests")
+        for line in FAULT_REPORT:
+            terminalreporter.write_line(line)
