@@ -3,6 +3,8 @@ of every run, captured output or not."""
 
 from __future__ import annotations
 
+import pytest
+
 FAULT_REPORT: list[str] = []
 
 
@@ -11,3 +13,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.section("reminders: fault tests")
         for line in FAULT_REPORT:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(autouse=True)
+def _sms_in_tmp(settings, tmp_path):
+    """Text messages of a test stay in its own folder, never under var/."""
+    settings.REMINDERS_SMS_FILE_PATH = str(tmp_path / "sms")

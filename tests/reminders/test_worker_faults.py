@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.utils import timezone
+from kombu import pools as kombu_pools
 
 from carehub.celery import app as celery_app
 from reminders import dispatch
@@ -110,13 +111,12 @@ def own_redis():
 
 
 def _point_celery_at(url: str) -> None:
-    if celery_app._pool is not None:
-        with contextlib.suppress(Exception):
-            celery_app._pool.force_close_all()
     celery_app.conf.broker_url = url
     celery_app._pool = None
     with contextlib.suppress(AttributeError, KeyError):
         celery_app.__dict__["amqp"]._producer_pool = None
+    # kombu keeps its connection and producer pools in a global registry: start afresh.
+    kombu_pools.reset()
 
 
 # --- Workers --------------------------------------------------------------------------------
@@ -302,18 +302,24 @@ def test_two_workers_at_once(tmp_path, own_redis, workers, due_reminders):
     assert all("reminders.send" in worker.log() for worker in workers)
 
 
-def test_redis_restarted_during_dispatch(tmp_path, own_redis, workers, due_reminders):
+def test_redis_restarted_during_dispatch(tmp_path, own_redis, workers, due_reminders, settings):
+    # Claim no faster than the worker sends, so work is still unclaimed when Redis returns
+    # and the time to resume measures the worker, not the claims' expiry.
+    settings.REMINDERS_DISPATCH_MAX = 100
     worker = Worker(name="c1", redis=own_redis, tmp_path=tmp_path)
     workers.append(worker.start())
     worker.wait_ready()
-    dispatch_until(lambda: sent_count() >= TOTAL // 4, timeout=60, interval=0.05)
+    dispatch_until(lambda: sent_count() >= TOTAL // 4, timeout=60, interval=0.2)
     own_redis.stop()
     down_at = sent_count()
     # Beat keeps running while Redis is down: claims are handed back, nothing is lost.
+    handed_back = 0
     outage_end = time.monotonic() + 3
     while time.monotonic() < outage_end:
-        dispatch.reminders_dispatch()
+        handed_back += dispatch.reminders_dispatch().handed_back
         time.sleep(0.2)
+    assert handed_back > 0
+    assert Reminder.objects.filter(state=ReminderState.SCHEDULED).exists()
     own_redis.start()
     restarted = time.monotonic()
     before = sent_count()
@@ -322,7 +328,8 @@ def test_redis_restarted_during_dispatch(tmp_path, own_redis, workers, due_remin
     dispatch_until(lambda: sent_count() == TOTAL, timeout=90)
     worker.stop()
     FAULT_REPORT.append(
-        f"[c] Redis stopped with {down_at} sent; worker resumed consuming "
+        f"[c] Redis stopped with {down_at} sent, {handed_back} claims handed back during "
+        f"the outage; worker resumed consuming "
         f"{resumed_after:.1f} s after Redis came back"
     )
     check_exactly_once(tmp_path, due_reminders, "c: Redis restart", faults_may_leave_window=False)
