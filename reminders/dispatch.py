@@ -21,12 +21,15 @@ from reminders.models import Reminder, ReminderState
 
 logger = logging.getLogger(__name__)
 
+# statement_timestamp() is the now() of this statement (now() is the transaction's start),
+# the same clock Django's Now() uses for the other updates here and in delivery.py.
 _CLAIM_SQL = """
 UPDATE reminders_reminder
-   SET state = %s, claimed_until = now() + %s, updated_at = now()
+   SET state = %s, claimed_until = statement_timestamp() + %s,
+       updated_at = statement_timestamp()
  WHERE id IN (
        SELECT id FROM reminders_reminder
-        WHERE state = %s AND send_at <= now()
+        WHERE state = %s AND send_at <= statement_timestamp()
         ORDER BY send_at
         LIMIT %s
         FOR UPDATE SKIP LOCKED)
