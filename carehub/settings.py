@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "patients",
     "careplans",
     "referrals",
+    "reminders",
 ]
 
 MIDDLEWARE = [
@@ -126,6 +127,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.template.context_processors.tz",
                 "accounts.context_processors.navigation",
+                "reminders.context_processors.notifications",
             ],
         },
     },
@@ -333,6 +335,44 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# --- Reminders (reminders/, DOMAIN.md "Reminders", RELIABILITY.md) -------------------------
+# The dispatcher (every minute, django-celery-beat) claims due rows for this long; a claim
+# left by a dead worker returns to "scheduled" after it. Longer than a send task may run
+# (CELERY_TASK_TIME_LIMIT) plus its wait in the queue.
+REMINDERS_CLAIM_TIMEOUT = timedelta(seconds=env.int("REMINDERS_CLAIM_TIMEOUT", default=900))
+# A send is not started on a claim that ends sooner than this (one send's worst case).
+REMINDERS_SEND_MARGIN = timedelta(seconds=env.int("REMINDERS_SEND_MARGIN", default=60))
+REMINDERS_CLAIM_BATCH = env.int("REMINDERS_CLAIM_BATCH", default=500)  # rows per claim
+REMINDERS_SEND_BATCH = env.int("REMINDERS_SEND_BATCH", default=100)  # ids per send task
+REMINDERS_DISPATCH_MAX = env.int("REMINDERS_DISPATCH_MAX", default=50000)  # rows per run
+# The send task's per-reminder markers commit asynchronously on PostgreSQL (see
+# reminders.delivery.BatchSender._fast_commits): ~4x the throughput; a database server
+# crash may then resend the last ~0.6 s of reminders.
+REMINDERS_ASYNC_COMMIT = env.bool("REMINDERS_ASYNC_COMMIT", default=True)
+REMINDERS_MAX_ATTEMPTS = env.int("REMINDERS_MAX_ATTEMPTS", default=5)
+# Transient failures retry after base * 2**(attempts - 1), at most the cap.
+REMINDERS_RETRY_BASE = timedelta(seconds=env.int("REMINDERS_RETRY_BASE", default=60))
+REMINDERS_RETRY_CAP = timedelta(seconds=env.int("REMINDERS_RETRY_CAP", default=3600))
+# Patient messages are not sent in these local hours (the patient's time zone); one due
+# inside them waits for their end. "HH:MM-HH:MM", may span midnight.
+REMINDERS_QUIET_HOURS = env.str("REMINDERS_QUIET_HOURS", default="20:00-08:00")
+REMINDERS_APPOINTMENT_LEAD = timedelta(
+    hours=env.int("REMINDERS_APPOINTMENT_LEAD_HOURS", default=24)
+)
+REMINDERS_OVERDUE_AFTER = timedelta(hours=env.int("REMINDERS_OVERDUE_AFTER_HOURS", default=24))
+REMINDERS_ESCALATE_AFTER = timedelta(hours=env.int("REMINDERS_ESCALATE_AFTER_HOURS", default=24))
+REMINDERS_DIGEST_TIME = env.str("REMINDERS_DIGEST_TIME", default="07:30")
+REMINDERS_DEFAULT_DELIVERY = env.str("REMINDERS_DEFAULT_DELIVERY", default="both")
+# Text messages: a backend class (reminders/sms.py). Development writes files under var/sms;
+# production has none until a provider's backend is configured (such reminders fail).
+REMINDERS_SMS_BACKEND = env.str(
+    "REMINDERS_SMS_BACKEND",
+    default="reminders.sms.FileSmsBackend" if DEBUG else "reminders.sms.DisabledSmsBackend",
+)
+REMINDERS_SMS_FILE_PATH = env.str("REMINDERS_SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
+# Links in emails are absolute: the address users open CareHub at.
+CAREHUB_BASE_URL = env.str("CAREHUB_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- CareHub -----------------------------------------------------------------------------
 CAREHUB_PAGE_SIZE = 25

@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from tests.careplans.factories import CarePlanFactory, GoalFactory, TaskFactory
 from tests.factories import RelatedPersonFactory
 from tests.referrals.factories import ReferralFactory, SharingConsentFactory
+from tests.reminders.factories import NotificationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -115,6 +116,21 @@ ROUTES: dict[str, Route] = {
     "referrals:consent_revoke": Route(
         lambda r: {"consent_pk": r["consent"].pk}, method="post", expect=scoped()
     ),
+    "reminders:notifications": Route(expect=signed_in()),
+    "reminders:read_all": Route(method="post", expect=signed_in()),
+    "reminders:preferences": Route(expect=signed_in()),
+    # A user's own notification: nobody else's, whatever their role.
+    "reminders:read": Route(
+        lambda r: {"pk": r["notification"].pk},
+        method="post",
+        expect={
+            "anonymous": "login",
+            "coordinator": "ok",
+            "outsider": "404",
+            "case_manager": "404",
+            "admin": "404",
+        },
+    ),
     "careplans:my_tasks": Route(expect=signed_in()),
     "careplans:create": Route(lambda r: {"patient_pk": r["patient"].pk}, expect=scoped()),
     "careplans:detail": Route(care_plan, expect=scoped()),
@@ -167,6 +183,7 @@ def records(team_a, coordinator, case_manager, patient):
         "referral": sent,
         "consent": SharingConsentFactory(patient=patient, organization=sent.service.organization),
         "link_token": links.make_token(sent),
+        "notification": NotificationFactory(user=coordinator),
         "care_plan": plan,
         "goal": GoalFactory(care_plan=plan, active=True),
         "task": TaskFactory(patient=patient, care_plan=plan, assignee=coordinator),

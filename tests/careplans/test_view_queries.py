@@ -30,11 +30,11 @@ pytestmark = pytest.mark.django_db
 #   needs, goals + owner, recent progress (one
 #     windowed query), open tasks, closed tasks,
 #     reviews, history                              7
-#   the audit row                                   1
-CARE_PLAN_PAGE_BUDGET = 14
+#   the bell's unread count, the audit row          2
+CARE_PLAN_PAGE_BUDGET = 15
 # My tasks: session, user, role names, permissions (2), tasks with patient, plan, goal (1),
-# the audit row (1).
-MY_TASKS_BUDGET = 7
+# the bell's unread count (1), the audit row (1).
+MY_TASKS_BUDGET = 8
 
 
 def _plan_with(size: int, *, patient, coordinator):

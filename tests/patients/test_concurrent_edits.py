@@ -16,38 +16,43 @@ ROUNDS = 100
 THREADS = 10
 
 
+def race(patient, coordinator, round_number: int, version: int) -> list[tuple[str, int]]:
+    """THREADS saves of the same version at once; returns what each got."""
+    barrier = threading.Barrier(THREADS)
+    outcomes: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def save(thread_number: int) -> None:
+        try:
+            barrier.wait()
+            try:
+                services.patient_update(
+                    patient=patient,
+                    by=coordinator,
+                    data={"city": f"r{round_number}-t{thread_number}"},
+                    expected_version=version,
+                )
+                result = ("won", thread_number)
+            except StaleEdit:
+                result = ("conflict", thread_number)
+            with lock:
+                outcomes.append(result)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
 def test_one_winner_per_round_and_no_lost_update(patient, coordinator):
     winners_per_round = []
     for round_number in range(ROUNDS):
         version = Patient.objects.get(pk=patient.pk).version
-        barrier = threading.Barrier(THREADS)
-        outcomes: list[tuple[str, int]] = []
-        lock = threading.Lock()
-
-        def save(thread_number: int) -> None:
-            try:
-                barrier.wait()
-                try:
-                    services.patient_update(
-                        patient=patient,
-                        by=coordinator,
-                        data={"city": f"r{round_number}-t{thread_number}"},
-                        expected_version=version,
-                    )
-                    result = ("won", thread_number)
-                except StaleEdit:
-                    result = ("conflict", thread_number)
-                with lock:
-                    outcomes.append(result)
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=save, args=(n,)) for n in range(THREADS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-
+        outcomes = race(patient, coordinator, round_number, version)
         winners = [n for kind, n in outcomes if kind == "won"]
         assert len(outcomes) == THREADS
         winners_per_round.append(len(winners))

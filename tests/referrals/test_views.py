@@ -202,8 +202,9 @@ def test_the_list_query_budget(client, coordinator, patient, django_assert_max_n
     client.force_login(coordinator)
     # session, user, permissions (2), count, page of referrals with patient, team, service,
     # organisation and referrer joined, and the filter form's choices: teams, services,
-    # staff; the audit row; savepoints are not counted on SQLite but are on PostgreSQL.
-    with django_assert_max_num_queries(11):
+    # staff; the bell's unread count; the audit row; savepoints are not counted on SQLite
+    # but are on PostgreSQL.
+    with django_assert_max_num_queries(12):
         response = client.get(reverse("referrals:list"))
     assert response.status_code == 200
 
