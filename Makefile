@@ -34,6 +34,11 @@ test: $(STAMP)
 	$(BIN)/bandit --quiet --recursive --severity-level medium --exclude ./tests,./.venv $(APPS)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Benchmarks on PostgreSQL and Redis (BENCH_DATABASE_URL, REDIS_URL; local ones by default).
+# QUICK=1 for a smaller data set in a few minutes. Needs wrk (apt-get install wrk).
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(if $(QUICK),--quick) $(if $(REUSE),--reuse-data)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -111,7 +111,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "carehub.urls"
+ROOT_URLCONF = env.str("ROOT_URLCONF", default="carehub.urls")
 WSGI_APPLICATION = "carehub.wsgi.application"
 
 TEMPLATES = [

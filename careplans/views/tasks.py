@@ -64,15 +64,41 @@ def task_forms(task: Task, data=None) -> dict:
     }
 
 
+class RowLinks:
+    """The links of a task row, reversed once per page instead of six times per row
+    (reverse() was half the rendering time of a 100-task My tasks page)."""
+
+    MARK = 2_147_483_647
+
+    def __init__(self):
+        def pattern(name: str) -> str:
+            return reverse(name, args=[self.MARK]).replace(str(self.MARK), "{}")
+
+        self.patterns = {
+            "patient": pattern("patients:detail"),
+            "care_plan": pattern("careplans:detail"),
+            "complete": pattern("careplans:task_complete"),
+            "reschedule": pattern("careplans:task_reschedule"),
+        }
+
+    def attach(self, task: Task) -> None:
+        task.links = {
+            "patient": self.patterns["patient"].format(task.patient_id),
+            "care_plan": self.patterns["care_plan"].format(task.care_plan_id)
+            if task.care_plan_id
+            else "",
+            "complete": self.patterns["complete"].format(task.pk),
+            "reschedule": self.patterns["reschedule"].format(task.pk),
+        }
+
+
 def _row(request: HttpRequest, task: Task, **extra) -> HttpResponse:
     task.overdue = task.is_overdue_at(timezone.now())
     task.can_change = task.is_open and request.user.has_perm("careplans.change_task")
-    context = {
-        "task": task,
-        "next": reverse("careplans:my_tasks"),
-        **task_forms(task),
-        **extra,
-    }
+    RowLinks().attach(task)
+    # A row with a form given in ``extra`` shows it (reschedule opened, an error);
+    # otherwise the compact row.
+    context = {"task": task, "next": reverse("careplans:my_tasks"), **extra}
     return render(request, "careplans/partials/_my_task_row.html", context)
 
 
@@ -224,11 +250,12 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
         ("upcoming", _("Upcoming"), tasks.upcoming),
     ]
     rows = []
+    links = RowLinks()
     for key, label, group in groups:
         for task in group:
             task.overdue = key == "overdue"
             task.can_change = can_change
-            task.forms = task_forms(task) if can_change else {}
+            links.attach(task)
         rows.append({"key": key, "label": label, "tasks": group})
     return render(
         request,

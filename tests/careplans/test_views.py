@@ -312,7 +312,12 @@ def test_my_tasks_groups_overdue_today_and_upcoming(
     if today:
         assert today_at < page.index(today.description) < upcoming_at
     assert upcoming_at < page.index(upcoming.description)
-    assert 'hx-post="' in page and f'id="id_task-{overdue.pk}-due_at"' in page
+    # Compact rows: Complete in place, Reschedule opens its form in place (htmx GET).
+    assert 'hx-post="' in page and f'id="id_task-{overdue.pk}-due_at"' not in page
+    reschedule = reverse("careplans:task_reschedule", args=[overdue.pk])
+    assert f'hx-get="{reschedule}"' in page
+    opened = coordinator_client.get(reschedule, HTTP_HX_REQUEST="true").content.decode()
+    assert f'id="id_task-{overdue.pk}-due_at"' in opened and "<html" not in opened
 
 
 def test_the_patient_page_shows_plan_goals_tasks_and_timeline(

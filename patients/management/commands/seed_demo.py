@@ -35,8 +35,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing when patients already exist."
         )
+        parser.add_argument(
+            "--patients-only",
+            action="store_true",
+            help="Only teams, users and patients (no care plans, referrals ...): search benchmarks.",
+        )
 
-    def handle(self, *args, patients: int, seed: int, if_empty: bool, **options) -> None:
+    def handle(
+        self, *args, patients: int, seed: int, if_empty: bool, patients_only: bool, **options
+    ) -> None:
         if not settings.DEBUG:
             raise CommandError("seed_demo refuses to run with DEBUG off: it creates demo logins.")
         if patients < 0:
@@ -62,7 +69,7 @@ class Command(BaseCommand):
         # Every other app adds its records for these patients: <app>/demo.py defines
         # seed_for_patients(*, staff, patient_ids, rng, progress) using bulk inserts.
         for app_config in apps.get_app_configs():
-            if app_config.name == "patients":
+            if patients_only or app_config.name == "patients":
                 continue
             if find_spec(f"{app_config.name}.demo") is None:
                 continue
