@@ -197,7 +197,9 @@ class AnswerOption(models.Model):
     flags_domain = models.BooleanField(
         _("flags the domain"),
         default=False,
-        help_text=_("Choosing this answer makes the question's domain positive, whatever the score."),
+        help_text=_(
+            "Choosing this answer makes the question's domain positive, whatever the score."
+        ),
     )
 
     class Meta:

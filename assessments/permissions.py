@@ -20,6 +20,11 @@ def access_need(
     user: User, pk: int, *, perm: str = "assessments.view_identifiedneed"
 ) -> IdentifiedNeed:
     queryset = needs_visible_to(user).select_related(
-        "patient", "assessment", "care_plan_need", "goal", "resolved_by_referral", "resolved_by_goal"
+        "patient",
+        "assessment",
+        "care_plan_need",
+        "goal",
+        "resolved_by_referral",
+        "resolved_by_goal",
     )
     return access_record(user, queryset, pk, perm=perm, patient_id=lambda n: n.patient_id)

@@ -80,8 +80,7 @@ class Coverage(models.Model):
         ordering = ["order", "-effective_from", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(effective_to__isnull=True)
-                | Q(effective_to__gte=F("effective_from")),
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
                 name="coverage_period_ordered",
             )
         ]

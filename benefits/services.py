@@ -211,14 +211,13 @@ def application_update(
     for name in changed:
         setattr(current, name, data[name])
     current.full_clean()
-    if changed:
-        if not guarded_update(
-            BenefitApplication.objects,
-            pk=current.pk,
-            expected={"version": expected_version},
-            changes={name: getattr(current, name) for name in changed},
-        ):
-            raise StaleEdit(_("application"))
+    if changed and not guarded_update(
+        BenefitApplication.objects,
+        pk=current.pk,
+        expected={"version": expected_version},
+        changes={name: getattr(current, name) for name in changed},
+    ):
+        raise StaleEdit(_("application"))
     current = BenefitApplication.objects.select_related("patient", "case_manager").get(
         pk=current.pk
     )

@@ -80,7 +80,9 @@ def _dates_for(
     if target == A.APPROVED:
         renewal = renewal_due_on or on + days(settings.BENEFITS_RENEWAL_DAYS)
         if renewal <= on:
-            raise ValidationError({"renewal_due_on": _("The renewal must come after the decision.")})
+            raise ValidationError(
+                {"renewal_due_on": _("The renewal must come after the decision.")}
+            )
         return {"decision_on": on, "renewal_due_on": renewal, "appeal_deadline": None}
     if target == A.DENIED:
         return {

@@ -7,173 +7,580 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('careplans', '0002_grant_role_permissions'),
-        ('patients', '0004_trigram_search_indexes'),
-        ('referrals', '0002_grant_role_permissions'),
+        ("careplans", "0002_grant_role_permissions"),
+        ("patients", "0004_trigram_search_indexes"),
+        ("referrals", "0002_grant_role_permissions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Question',
+            name="Question",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('domain', models.CharField(choices=[('living_situation', 'Living situation'), ('food', 'Food'), ('transportation', 'Transportation'), ('utilities', 'Utilities'), ('safety', 'Interpersonal safety'), ('financial', 'Financial strain'), ('employment', 'Employment'), ('social_support', 'Family and community support'), ('mental_health', 'Mental health'), ('substance_use', 'Substance use'), ('disability', 'Disability')], max_length=24, verbose_name='domain')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('text_en', models.TextField(verbose_name='question')),
-                ('text_es', models.TextField(blank=True, verbose_name='question (Spanish)')),
-                ('is_required', models.BooleanField(default=False, verbose_name='answer required')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "domain",
+                    models.CharField(
+                        choices=[
+                            ("living_situation", "Living situation"),
+                            ("food", "Food"),
+                            ("transportation", "Transportation"),
+                            ("utilities", "Utilities"),
+                            ("safety", "Interpersonal safety"),
+                            ("financial", "Financial strain"),
+                            ("employment", "Employment"),
+                            ("social_support", "Family and community support"),
+                            ("mental_health", "Mental health"),
+                            ("substance_use", "Substance use"),
+                            ("disability", "Disability"),
+                        ],
+                        max_length=24,
+                        verbose_name="domain",
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                ("text_en", models.TextField(verbose_name="question")),
+                ("text_es", models.TextField(blank=True, verbose_name="question (Spanish)")),
+                ("is_required", models.BooleanField(default=False, verbose_name="answer required")),
             ],
             options={
-                'verbose_name': 'question',
-                'verbose_name_plural': 'questions',
-                'ordering': ['template', 'position', 'pk'],
+                "verbose_name": "question",
+                "verbose_name_plural": "questions",
+                "ordering": ["template", "position", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ScreeningTemplate',
+            name="ScreeningTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True, verbose_name='name')),
-                ('name_es', models.CharField(blank=True, max_length=200, verbose_name='name (Spanish)')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('introduction_en', models.TextField(blank=True, help_text='Read or shown to the patient before the questions.', verbose_name='introduction for the patient')),
-                ('introduction_es', models.TextField(blank=True, verbose_name='introduction for the patient (Spanish)')),
-                ('is_active', models.BooleanField(default=True, verbose_name='in use')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True, verbose_name="name")),
+                (
+                    "name_es",
+                    models.CharField(blank=True, max_length=200, verbose_name="name (Spanish)"),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "introduction_en",
+                    models.TextField(
+                        blank=True,
+                        help_text="Read or shown to the patient before the questions.",
+                        verbose_name="introduction for the patient",
+                    ),
+                ),
+                (
+                    "introduction_es",
+                    models.TextField(
+                        blank=True, verbose_name="introduction for the patient (Spanish)"
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="in use")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
             ],
             options={
-                'verbose_name': 'screening template',
-                'verbose_name_plural': 'screening templates',
-                'ordering': ['name'],
+                "verbose_name": "screening template",
+                "verbose_name_plural": "screening templates",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Assessment',
+            name="Assessment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('assessed_on', models.DateField(default=django.utils.timezone.localdate, verbose_name='assessed on')),
-                ('language', models.CharField(choices=[('en', 'English'), ('es', 'Spanish')], default='en', max_length=2, verbose_name='language')),
-                ('included_optional', models.BooleanField(default=False, verbose_name='optional domains asked')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='recorded')),
-                ('assessed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assessments_done', to=settings.AUTH_USER_MODEL, verbose_name='assessed by')),
-                ('patient', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='assessments', to='patients.patient', verbose_name='patient')),
-                ('template', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assessments', to='assessments.screeningtemplate', verbose_name='template')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "assessed_on",
+                    models.DateField(
+                        default=django.utils.timezone.localdate, verbose_name="assessed on"
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("en", "English"), ("es", "Spanish")],
+                        default="en",
+                        max_length=2,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "included_optional",
+                    models.BooleanField(default=False, verbose_name="optional domains asked"),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="recorded")),
+                (
+                    "assessed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assessments_done",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="assessed by",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assessments",
+                        to="patients.patient",
+                        verbose_name="patient",
+                    ),
+                ),
+                (
+                    "template",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assessments",
+                        to="assessments.screeningtemplate",
+                        verbose_name="template",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'needs assessment',
-                'verbose_name_plural': 'needs assessments',
-                'ordering': ['-assessed_on', '-created_at', '-pk'],
+                "verbose_name": "needs assessment",
+                "verbose_name_plural": "needs assessments",
+                "ordering": ["-assessed_on", "-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='AnswerOption',
+            name="AnswerOption",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('text_en', models.CharField(max_length=255, verbose_name='answer')),
-                ('text_es', models.CharField(blank=True, max_length=255, verbose_name='answer (Spanish)')),
-                ('score', models.PositiveSmallIntegerField(default=0, verbose_name='score')),
-                ('flags_domain', models.BooleanField(default=False, help_text="Choosing this answer makes the question's domain positive, whatever the score.", verbose_name='flags the domain')),
-                ('question', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='options', to='assessments.question', verbose_name='question')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                ("text_en", models.CharField(max_length=255, verbose_name="answer")),
+                (
+                    "text_es",
+                    models.CharField(blank=True, max_length=255, verbose_name="answer (Spanish)"),
+                ),
+                ("score", models.PositiveSmallIntegerField(default=0, verbose_name="score")),
+                (
+                    "flags_domain",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Choosing this answer makes the question's domain positive, whatever the score.",
+                        verbose_name="flags the domain",
+                    ),
+                ),
+                (
+                    "question",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="options",
+                        to="assessments.question",
+                        verbose_name="question",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'answer option',
-                'verbose_name_plural': 'answer options',
-                'ordering': ['question', 'position', 'pk'],
+                "verbose_name": "answer option",
+                "verbose_name_plural": "answer options",
+                "ordering": ["question", "position", "pk"],
             },
         ),
         migrations.AddField(
-            model_name='question',
-            name='template',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questions', to='assessments.screeningtemplate', verbose_name='template'),
+            model_name="question",
+            name="template",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="questions",
+                to="assessments.screeningtemplate",
+                verbose_name="template",
+            ),
         ),
         migrations.CreateModel(
-            name='DomainResult',
+            name="DomainResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('domain', models.CharField(choices=[('living_situation', 'Living situation'), ('food', 'Food'), ('transportation', 'Transportation'), ('utilities', 'Utilities'), ('safety', 'Interpersonal safety'), ('financial', 'Financial strain'), ('employment', 'Employment'), ('social_support', 'Family and community support'), ('mental_health', 'Mental health'), ('substance_use', 'Substance use'), ('disability', 'Disability')], max_length=24, verbose_name='domain')),
-                ('score', models.PositiveSmallIntegerField(verbose_name='score')),
-                ('is_positive', models.BooleanField(verbose_name='positive')),
-                ('severity', models.CharField(blank=True, choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High')], max_length=8, verbose_name='severity')),
-                ('assessment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='results', to='assessments.assessment', verbose_name='assessment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "domain",
+                    models.CharField(
+                        choices=[
+                            ("living_situation", "Living situation"),
+                            ("food", "Food"),
+                            ("transportation", "Transportation"),
+                            ("utilities", "Utilities"),
+                            ("safety", "Interpersonal safety"),
+                            ("financial", "Financial strain"),
+                            ("employment", "Employment"),
+                            ("social_support", "Family and community support"),
+                            ("mental_health", "Mental health"),
+                            ("substance_use", "Substance use"),
+                            ("disability", "Disability"),
+                        ],
+                        max_length=24,
+                        verbose_name="domain",
+                    ),
+                ),
+                ("score", models.PositiveSmallIntegerField(verbose_name="score")),
+                ("is_positive", models.BooleanField(verbose_name="positive")),
+                (
+                    "severity",
+                    models.CharField(
+                        blank=True,
+                        choices=[("low", "Low"), ("medium", "Medium"), ("high", "High")],
+                        max_length=8,
+                        verbose_name="severity",
+                    ),
+                ),
+                (
+                    "assessment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="results",
+                        to="assessments.assessment",
+                        verbose_name="assessment",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'domain result',
-                'verbose_name_plural': 'domain results',
-                'ordering': ['assessment', 'domain'],
-                'constraints': [models.UniqueConstraint(fields=('assessment', 'domain'), name='domain_result_unique'), models.CheckConstraint(condition=models.Q(models.Q(('is_positive', False), ('severity', '')), models.Q(('is_positive', True), models.Q(('severity', ''), _negated=True)), _connector='OR'), name='domain_result_severity_when_positive')],
+                "verbose_name": "domain result",
+                "verbose_name_plural": "domain results",
+                "ordering": ["assessment", "domain"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("assessment", "domain"), name="domain_result_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("is_positive", False), ("severity", "")),
+                            models.Q(
+                                ("is_positive", True), models.Q(("severity", ""), _negated=True)
+                            ),
+                            _connector="OR",
+                        ),
+                        name="domain_result_severity_when_positive",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='IdentifiedNeed',
+            name="IdentifiedNeed",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('domain', models.CharField(choices=[('living_situation', 'Living situation'), ('food', 'Food'), ('transportation', 'Transportation'), ('utilities', 'Utilities'), ('safety', 'Interpersonal safety'), ('financial', 'Financial strain'), ('employment', 'Employment'), ('social_support', 'Family and community support'), ('mental_health', 'Mental health'), ('substance_use', 'Substance use'), ('disability', 'Disability')], max_length=24, verbose_name='domain')),
-                ('severity', models.CharField(choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High')], max_length=8, verbose_name='severity')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('resolved', 'Resolved')], default='open', max_length=10, verbose_name='status')),
-                ('identified_on', models.DateField(verbose_name='identified on')),
-                ('resolution_note', models.TextField(blank=True, verbose_name='how it was resolved')),
-                ('resolved_on', models.DateField(blank=True, null=True, verbose_name='resolved on')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('assessment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='needs_identified', to='assessments.assessment', verbose_name='identified by')),
-                ('care_plan_need', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='identified_needs', to='careplans.careplanneed', verbose_name='addressed by care plan need')),
-                ('goal', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='identified_needs', to='careplans.goal', verbose_name='addressed by goal')),
-                ('last_assessment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='assessments.assessment', verbose_name='last screened positive by')),
-                ('patient', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='identified_needs', to='patients.patient', verbose_name='patient')),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='resolved by')),
-                ('resolved_by_goal', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='resolved_needs', to='careplans.goal', verbose_name='resolved by goal')),
-                ('resolved_by_referral', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='resolved_needs', to='referrals.referral', verbose_name='resolved by referral')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "domain",
+                    models.CharField(
+                        choices=[
+                            ("living_situation", "Living situation"),
+                            ("food", "Food"),
+                            ("transportation", "Transportation"),
+                            ("utilities", "Utilities"),
+                            ("safety", "Interpersonal safety"),
+                            ("financial", "Financial strain"),
+                            ("employment", "Employment"),
+                            ("social_support", "Family and community support"),
+                            ("mental_health", "Mental health"),
+                            ("substance_use", "Substance use"),
+                            ("disability", "Disability"),
+                        ],
+                        max_length=24,
+                        verbose_name="domain",
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("low", "Low"), ("medium", "Medium"), ("high", "High")],
+                        max_length=8,
+                        verbose_name="severity",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("resolved", "Resolved")],
+                        default="open",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("identified_on", models.DateField(verbose_name="identified on")),
+                (
+                    "resolution_note",
+                    models.TextField(blank=True, verbose_name="how it was resolved"),
+                ),
+                (
+                    "resolved_on",
+                    models.DateField(blank=True, null=True, verbose_name="resolved on"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "assessment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="needs_identified",
+                        to="assessments.assessment",
+                        verbose_name="identified by",
+                    ),
+                ),
+                (
+                    "care_plan_need",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="identified_needs",
+                        to="careplans.careplanneed",
+                        verbose_name="addressed by care plan need",
+                    ),
+                ),
+                (
+                    "goal",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="identified_needs",
+                        to="careplans.goal",
+                        verbose_name="addressed by goal",
+                    ),
+                ),
+                (
+                    "last_assessment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="assessments.assessment",
+                        verbose_name="last screened positive by",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="identified_needs",
+                        to="patients.patient",
+                        verbose_name="patient",
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="resolved by",
+                    ),
+                ),
+                (
+                    "resolved_by_goal",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="resolved_needs",
+                        to="careplans.goal",
+                        verbose_name="resolved by goal",
+                    ),
+                ),
+                (
+                    "resolved_by_referral",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="resolved_needs",
+                        to="referrals.referral",
+                        verbose_name="resolved by referral",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'identified need',
-                'verbose_name_plural': 'identified needs',
-                'ordering': ['patient', 'domain', '-identified_on', '-pk'],
-                'indexes': [models.Index(fields=['patient', 'status'], name='need_patient_status_idx'), models.Index(condition=models.Q(('status', 'open')), fields=['severity'], name='need_open_severity_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'open')), fields=('patient', 'domain'), name='one_open_need_per_patient_domain'), models.CheckConstraint(condition=models.Q(models.Q(('resolved_on__isnull', True), ('status', 'open')), models.Q(('resolved_on__isnull', False), ('status', 'resolved')), _connector='OR'), name='need_resolved_has_date')],
+                "verbose_name": "identified need",
+                "verbose_name_plural": "identified needs",
+                "ordering": ["patient", "domain", "-identified_on", "-pk"],
+                "indexes": [
+                    models.Index(fields=["patient", "status"], name="need_patient_status_idx"),
+                    models.Index(
+                        condition=models.Q(("status", "open")),
+                        fields=["severity"],
+                        name="need_open_severity_idx",
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "open")),
+                        fields=("patient", "domain"),
+                        name="one_open_need_per_patient_domain",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("resolved_on__isnull", True), ("status", "open")),
+                            models.Q(("resolved_on__isnull", False), ("status", "resolved")),
+                            _connector="OR",
+                        ),
+                        name="need_resolved_has_date",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AssessmentAnswer',
+            name="AssessmentAnswer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('assessment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answers', to='assessments.assessment', verbose_name='assessment')),
-                ('option', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='assessments.answeroption', verbose_name='answer')),
-                ('question', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='assessments.question', verbose_name='question')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "assessment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="answers",
+                        to="assessments.assessment",
+                        verbose_name="assessment",
+                    ),
+                ),
+                (
+                    "option",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="assessments.answeroption",
+                        verbose_name="answer",
+                    ),
+                ),
+                (
+                    "question",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="assessments.question",
+                        verbose_name="question",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'answer',
-                'verbose_name_plural': 'answers',
-                'constraints': [models.UniqueConstraint(fields=('assessment', 'question'), name='answer_unique')],
+                "verbose_name": "answer",
+                "verbose_name_plural": "answers",
+                "constraints": [
+                    models.UniqueConstraint(fields=("assessment", "question"), name="answer_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DomainRule',
+            name="DomainRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('domain', models.CharField(choices=[('living_situation', 'Living situation'), ('food', 'Food'), ('transportation', 'Transportation'), ('utilities', 'Utilities'), ('safety', 'Interpersonal safety'), ('financial', 'Financial strain'), ('employment', 'Employment'), ('social_support', 'Family and community support'), ('mental_health', 'Mental health'), ('substance_use', 'Substance use'), ('disability', 'Disability')], max_length=24, verbose_name='domain')),
-                ('is_optional', models.BooleanField(default=False, help_text='Asked when the patient agrees to go further.', verbose_name='optional')),
-                ('positive_at', models.PositiveSmallIntegerField(default=1, help_text='The domain is positive from this score.', verbose_name='positive at score')),
-                ('high_at', models.PositiveSmallIntegerField(default=3, help_text='A positive domain is of high severity from this score; medium below it.', verbose_name='high severity at score')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('template', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='domain_rules', to='assessments.screeningtemplate', verbose_name='template')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "domain",
+                    models.CharField(
+                        choices=[
+                            ("living_situation", "Living situation"),
+                            ("food", "Food"),
+                            ("transportation", "Transportation"),
+                            ("utilities", "Utilities"),
+                            ("safety", "Interpersonal safety"),
+                            ("financial", "Financial strain"),
+                            ("employment", "Employment"),
+                            ("social_support", "Family and community support"),
+                            ("mental_health", "Mental health"),
+                            ("substance_use", "Substance use"),
+                            ("disability", "Disability"),
+                        ],
+                        max_length=24,
+                        verbose_name="domain",
+                    ),
+                ),
+                (
+                    "is_optional",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Asked when the patient agrees to go further.",
+                        verbose_name="optional",
+                    ),
+                ),
+                (
+                    "positive_at",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        help_text="The domain is positive from this score.",
+                        verbose_name="positive at score",
+                    ),
+                ),
+                (
+                    "high_at",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        help_text="A positive domain is of high severity from this score; medium below it.",
+                        verbose_name="high severity at score",
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                (
+                    "template",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="domain_rules",
+                        to="assessments.screeningtemplate",
+                        verbose_name="template",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'domain rule',
-                'verbose_name_plural': 'domain rules',
-                'ordering': ['template', 'position', 'pk'],
-                'constraints': [models.UniqueConstraint(fields=('template', 'domain'), name='domain_rule_unique'), models.CheckConstraint(condition=models.Q(('positive_at__gte', 1), ('high_at__gte', models.F('positive_at'))), name='domain_rule_thresholds_ordered', violation_error_message='The high severity score cannot be below the positive score.')],
+                "verbose_name": "domain rule",
+                "verbose_name_plural": "domain rules",
+                "ordering": ["template", "position", "pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("template", "domain"), name="domain_rule_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("positive_at__gte", 1), ("high_at__gte", models.F("positive_at"))
+                        ),
+                        name="domain_rule_thresholds_ordered",
+                        violation_error_message="The high severity score cannot be below the positive score.",
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='assessment',
-            index=models.Index(fields=['patient', '-assessed_on'], name='assessment_patient_idx'),
+            model_name="assessment",
+            index=models.Index(fields=["patient", "-assessed_on"], name="assessment_patient_idx"),
         ),
     ]

@@ -38,7 +38,7 @@ HOW_MANY_TIMES = [
 ]
 YES_NO_FLAG = [("Yes", "Sí", 1, True), ("No", "No", 0, False)]
 
-# (domain, optional, positive_at, high_at)
+# Each domain: whether it is optional, the positive score and the high-severity score.
 RULES = [
     ("living_situation", False, 2, 3),
     ("food", False, 1, 3),

@@ -7,154 +7,435 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('patients', '0004_trigram_search_indexes'),
+        ("patients", "0004_trigram_search_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BenefitApplication',
+            name="BenefitApplication",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('program', models.CharField(choices=[('medicaid', 'Medicaid'), ('snap', 'SNAP (food assistance)'), ('ssi_ssdi', 'SSI / SSDI (disability)'), ('housing', 'Housing assistance'), ('utility', 'Utility assistance'), ('other', 'Other')], max_length=12, verbose_name='benefit program')),
-                ('program_detail', models.CharField(blank=True, help_text='Optional.', max_length=200, verbose_name='agency or program name')),
-                ('status', models.CharField(choices=[('not_started', 'Not started'), ('gathering_documents', 'Gathering documents'), ('submitted', 'Submitted'), ('pending_decision', 'Pending decision'), ('approved', 'Approved'), ('denied', 'Denied'), ('appeal', 'Appeal')], default='not_started', max_length=20, verbose_name='status')),
-                ('status_reason', models.TextField(blank=True, verbose_name='reason for the last status change')),
-                ('submitted_on', models.DateField(blank=True, null=True, verbose_name='submitted on')),
-                ('decision_due_on', models.DateField(blank=True, help_text='A reminder comes before.', null=True, verbose_name='decision expected by')),
-                ('decision_on', models.DateField(blank=True, null=True, verbose_name='decision on')),
-                ('renewal_due_on', models.DateField(blank=True, help_text='A reminder comes before.', null=True, verbose_name='renewal due')),
-                ('appeal_deadline', models.DateField(blank=True, null=True, verbose_name='appeal deadline')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, verbose_name='version')),
-                ('case_manager', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='benefit_applications_managed', to=settings.AUTH_USER_MODEL, verbose_name='case manager')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='benefit_applications', to='patients.patient', verbose_name='patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "program",
+                    models.CharField(
+                        choices=[
+                            ("medicaid", "Medicaid"),
+                            ("snap", "SNAP (food assistance)"),
+                            ("ssi_ssdi", "SSI / SSDI (disability)"),
+                            ("housing", "Housing assistance"),
+                            ("utility", "Utility assistance"),
+                            ("other", "Other"),
+                        ],
+                        max_length=12,
+                        verbose_name="benefit program",
+                    ),
+                ),
+                (
+                    "program_detail",
+                    models.CharField(
+                        blank=True,
+                        help_text="Optional.",
+                        max_length=200,
+                        verbose_name="agency or program name",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("not_started", "Not started"),
+                            ("gathering_documents", "Gathering documents"),
+                            ("submitted", "Submitted"),
+                            ("pending_decision", "Pending decision"),
+                            ("approved", "Approved"),
+                            ("denied", "Denied"),
+                            ("appeal", "Appeal"),
+                        ],
+                        default="not_started",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "status_reason",
+                    models.TextField(blank=True, verbose_name="reason for the last status change"),
+                ),
+                (
+                    "submitted_on",
+                    models.DateField(blank=True, null=True, verbose_name="submitted on"),
+                ),
+                (
+                    "decision_due_on",
+                    models.DateField(
+                        blank=True,
+                        help_text="A reminder comes before.",
+                        null=True,
+                        verbose_name="decision expected by",
+                    ),
+                ),
+                (
+                    "decision_on",
+                    models.DateField(blank=True, null=True, verbose_name="decision on"),
+                ),
+                (
+                    "renewal_due_on",
+                    models.DateField(
+                        blank=True,
+                        help_text="A reminder comes before.",
+                        null=True,
+                        verbose_name="renewal due",
+                    ),
+                ),
+                (
+                    "appeal_deadline",
+                    models.DateField(blank=True, null=True, verbose_name="appeal deadline"),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("version", models.PositiveIntegerField(default=1, verbose_name="version")),
+                (
+                    "case_manager",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="benefit_applications_managed",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="case manager",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="benefit_applications",
+                        to="patients.patient",
+                        verbose_name="patient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'benefit application',
-                'verbose_name_plural': 'benefit applications',
-                'ordering': ['-created_at', '-pk'],
-                'permissions': [('view_casework', 'Can open the benefits and programs view of their teams')],
+                "verbose_name": "benefit application",
+                "verbose_name_plural": "benefit applications",
+                "ordering": ["-created_at", "-pk"],
+                "permissions": [
+                    ("view_casework", "Can open the benefits and programs view of their teams")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ApplicationTransition',
+            name="ApplicationTransition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, choices=[('not_started', 'Not started'), ('gathering_documents', 'Gathering documents'), ('submitted', 'Submitted'), ('pending_decision', 'Pending decision'), ('approved', 'Approved'), ('denied', 'Denied'), ('appeal', 'Appeal')], max_length=20, verbose_name='from')),
-                ('to_status', models.CharField(choices=[('not_started', 'Not started'), ('gathering_documents', 'Gathering documents'), ('submitted', 'Submitted'), ('pending_decision', 'Pending decision'), ('approved', 'Approved'), ('denied', 'Denied'), ('appeal', 'Appeal')], max_length=20, verbose_name='to')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('occurred_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='when')),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='patients.patient', verbose_name='patient')),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='transitions', to='benefits.benefitapplication', verbose_name='application')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("not_started", "Not started"),
+                            ("gathering_documents", "Gathering documents"),
+                            ("submitted", "Submitted"),
+                            ("pending_decision", "Pending decision"),
+                            ("approved", "Approved"),
+                            ("denied", "Denied"),
+                            ("appeal", "Appeal"),
+                        ],
+                        max_length=20,
+                        verbose_name="from",
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("not_started", "Not started"),
+                            ("gathering_documents", "Gathering documents"),
+                            ("submitted", "Submitted"),
+                            ("pending_decision", "Pending decision"),
+                            ("approved", "Approved"),
+                            ("denied", "Denied"),
+                            ("appeal", "Appeal"),
+                        ],
+                        max_length=20,
+                        verbose_name="to",
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                (
+                    "occurred_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="when"),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="patients.patient",
+                        verbose_name="patient",
+                    ),
+                ),
+                (
+                    "application",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="transitions",
+                        to="benefits.benefitapplication",
+                        verbose_name="application",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'application status change',
-                'verbose_name_plural': 'application status changes',
-                'ordering': ['-occurred_at', '-pk'],
+                "verbose_name": "application status change",
+                "verbose_name_plural": "application status changes",
+                "ordering": ["-occurred_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Coverage',
+            name="Coverage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('payer', models.CharField(max_length=200, verbose_name='payer')),
-                ('plan_name', models.CharField(blank=True, max_length=200, verbose_name='plan')),
-                ('member_id', models.CharField(max_length=64, verbose_name='member id')),
-                ('group_id', models.CharField(blank=True, max_length=64, verbose_name='group id')),
-                ('subscriber_relationship', models.CharField(choices=[('self', 'Self'), ('spouse', 'Spouse'), ('child', 'Child'), ('parent', 'Parent'), ('common', 'Common law spouse'), ('other', 'Other')], default='self', max_length=8, verbose_name="patient is the subscriber's")),
-                ('subscriber_name', models.CharField(blank=True, help_text='When it is not the patient.', max_length=200, verbose_name='subscriber')),
-                ('order', models.PositiveSmallIntegerField(choices=[(1, 'Primary'), (2, 'Secondary'), (3, 'Tertiary')], default=1, verbose_name='order')),
-                ('status', models.CharField(choices=[('active', 'Active'), ('cancelled', 'Cancelled'), ('entered-in-error', 'Entered in error')], default='active', max_length=16, verbose_name='status')),
-                ('effective_from', models.DateField(verbose_name='effective from')),
-                ('effective_to', models.DateField(blank=True, null=True, verbose_name='effective to')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='coverages', to='patients.patient', verbose_name='patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("payer", models.CharField(max_length=200, verbose_name="payer")),
+                ("plan_name", models.CharField(blank=True, max_length=200, verbose_name="plan")),
+                ("member_id", models.CharField(max_length=64, verbose_name="member id")),
+                ("group_id", models.CharField(blank=True, max_length=64, verbose_name="group id")),
+                (
+                    "subscriber_relationship",
+                    models.CharField(
+                        choices=[
+                            ("self", "Self"),
+                            ("spouse", "Spouse"),
+                            ("child", "Child"),
+                            ("parent", "Parent"),
+                            ("common", "Common law spouse"),
+                            ("other", "Other"),
+                        ],
+                        default="self",
+                        max_length=8,
+                        verbose_name="patient is the subscriber's",
+                    ),
+                ),
+                (
+                    "subscriber_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="When it is not the patient.",
+                        max_length=200,
+                        verbose_name="subscriber",
+                    ),
+                ),
+                (
+                    "order",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "Primary"), (2, "Secondary"), (3, "Tertiary")],
+                        default=1,
+                        verbose_name="order",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("cancelled", "Cancelled"),
+                            ("entered-in-error", "Entered in error"),
+                        ],
+                        default="active",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("effective_from", models.DateField(verbose_name="effective from")),
+                (
+                    "effective_to",
+                    models.DateField(blank=True, null=True, verbose_name="effective to"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="coverages",
+                        to="patients.patient",
+                        verbose_name="patient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'coverage',
-                'verbose_name_plural': 'coverages',
-                'ordering': ['order', '-effective_from', '-pk'],
+                "verbose_name": "coverage",
+                "verbose_name_plural": "coverages",
+                "ordering": ["order", "-effective_from", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='PriorAuthorisation',
+            name="PriorAuthorisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('service', models.CharField(max_length=200, verbose_name='service authorised')),
-                ('payer', models.CharField(max_length=200, verbose_name='payer')),
-                ('reference_number', models.CharField(max_length=64, verbose_name='reference number')),
-                ('units_approved', models.PositiveIntegerField(verbose_name='units approved')),
-                ('units_used', models.PositiveIntegerField(default=0, verbose_name='units used')),
-                ('valid_from', models.DateField(verbose_name='valid from')),
-                ('valid_to', models.DateField(verbose_name='valid to')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, verbose_name='version')),
-                ('coverage', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='authorisations', to='benefits.coverage', verbose_name='coverage')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='authorisations', to='patients.patient', verbose_name='patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("service", models.CharField(max_length=200, verbose_name="service authorised")),
+                ("payer", models.CharField(max_length=200, verbose_name="payer")),
+                (
+                    "reference_number",
+                    models.CharField(max_length=64, verbose_name="reference number"),
+                ),
+                ("units_approved", models.PositiveIntegerField(verbose_name="units approved")),
+                ("units_used", models.PositiveIntegerField(default=0, verbose_name="units used")),
+                ("valid_from", models.DateField(verbose_name="valid from")),
+                ("valid_to", models.DateField(verbose_name="valid to")),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("version", models.PositiveIntegerField(default=1, verbose_name="version")),
+                (
+                    "coverage",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="authorisations",
+                        to="benefits.coverage",
+                        verbose_name="coverage",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="authorisations",
+                        to="patients.patient",
+                        verbose_name="patient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'prior authorisation',
-                'verbose_name_plural': 'prior authorisations',
-                'ordering': ['valid_to', 'pk'],
+                "verbose_name": "prior authorisation",
+                "verbose_name_plural": "prior authorisations",
+                "ordering": ["valid_to", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='RequiredDocument',
+            name="RequiredDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='document')),
-                ('status', models.CharField(choices=[('missing', 'Missing'), ('received', 'Received')], default='missing', max_length=10, verbose_name='status')),
-                ('received_on', models.DateField(blank=True, null=True, verbose_name='received on')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='benefits.benefitapplication', verbose_name='application')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="document")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("missing", "Missing"), ("received", "Received")],
+                        default="missing",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "received_on",
+                    models.DateField(blank=True, null=True, verbose_name="received on"),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                (
+                    "application",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="documents",
+                        to="benefits.benefitapplication",
+                        verbose_name="application",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'required document',
-                'verbose_name_plural': 'required documents',
-                'ordering': ['application', 'position', 'pk'],
+                "verbose_name": "required document",
+                "verbose_name_plural": "required documents",
+                "ordering": ["application", "position", "pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='benefitapplication',
-            index=models.Index(fields=['patient', 'status'], name='application_patient_idx'),
+            model_name="benefitapplication",
+            index=models.Index(fields=["patient", "status"], name="application_patient_idx"),
         ),
         migrations.AddIndex(
-            model_name='benefitapplication',
-            index=models.Index(fields=['status', 'renewal_due_on'], name='application_renewal_idx'),
+            model_name="benefitapplication",
+            index=models.Index(fields=["status", "renewal_due_on"], name="application_renewal_idx"),
         ),
         migrations.AddConstraint(
-            model_name='coverage',
-            constraint=models.CheckConstraint(condition=models.Q(('effective_to__isnull', True), ('effective_to__gte', models.F('effective_from')), _connector='OR'), name='coverage_period_ordered'),
+            model_name="coverage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("effective_to__isnull", True),
+                    ("effective_to__gte", models.F("effective_from")),
+                    _connector="OR",
+                ),
+                name="coverage_period_ordered",
+            ),
         ),
         migrations.AddIndex(
-            model_name='priorauthorisation',
-            index=models.Index(fields=['valid_to'], name='authorisation_valid_to_idx'),
+            model_name="priorauthorisation",
+            index=models.Index(fields=["valid_to"], name="authorisation_valid_to_idx"),
         ),
         migrations.AddConstraint(
-            model_name='priorauthorisation',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_to__gte', models.F('valid_from'))), name='authorisation_period_ordered'),
+            model_name="priorauthorisation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("valid_to__gte", models.F("valid_from"))),
+                name="authorisation_period_ordered",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='priorauthorisation',
-            constraint=models.CheckConstraint(condition=models.Q(('units_used__lte', models.F('units_approved'))), name='authorisation_units_within_approved'),
+            model_name="priorauthorisation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("units_used__lte", models.F("units_approved"))),
+                name="authorisation_units_within_approved",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='requireddocument',
-            constraint=models.UniqueConstraint(fields=('application', 'name'), name='document_unique_name'),
+            model_name="requireddocument",
+            constraint=models.UniqueConstraint(
+                fields=("application", "name"), name="document_unique_name"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='requireddocument',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('received_on__isnull', True), ('status', 'missing')), models.Q(('received_on__isnull', False), ('status', 'received')), _connector='OR'), name='document_received_has_date'),
+            model_name="requireddocument",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("received_on__isnull", True), ("status", "missing")),
+                    models.Q(("received_on__isnull", False), ("status", "received")),
+                    _connector="OR",
+                ),
+                name="document_received_has_date",
+            ),
         ),
     ]

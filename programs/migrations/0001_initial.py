@@ -3,127 +3,348 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import programs.models
 from django.conf import settings
 from django.db import migrations, models
 
+import programs.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0003_usersession'),
-        ('patients', '0004_trigram_search_indexes'),
+        ("accounts", "0003_usersession"),
+        ("patients", "0004_trigram_search_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Enrolment',
+            name="Enrolment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('referred', 'Referred'), ('enrolled', 'Enrolled'), ('paused', 'Paused'), ('completed', 'Completed'), ('disenrolled', 'Disenrolled')], default='referred', max_length=12, verbose_name='status')),
-                ('status_reason', models.TextField(blank=True, verbose_name='reason for the last status change')),
-                ('referred_on', models.DateField(default=django.utils.timezone.localdate, verbose_name='referred on')),
-                ('start_date', models.DateField(blank=True, null=True, verbose_name='started')),
-                ('end_date', models.DateField(blank=True, null=True, verbose_name='ended')),
-                ('attended_count', models.PositiveIntegerField(default=0, verbose_name='sessions attended')),
-                ('missed_count', models.PositiveIntegerField(default=0, verbose_name='sessions missed')),
-                ('excused_count', models.PositiveIntegerField(default=0, verbose_name='sessions excused')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, verbose_name='version')),
-                ('case_manager', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='enrolments_managed', to=settings.AUTH_USER_MODEL, verbose_name='responsible case manager')),
-                ('patient', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='enrolments', to='patients.patient', verbose_name='patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("referred", "Referred"),
+                            ("enrolled", "Enrolled"),
+                            ("paused", "Paused"),
+                            ("completed", "Completed"),
+                            ("disenrolled", "Disenrolled"),
+                        ],
+                        default="referred",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "status_reason",
+                    models.TextField(blank=True, verbose_name="reason for the last status change"),
+                ),
+                (
+                    "referred_on",
+                    models.DateField(
+                        default=django.utils.timezone.localdate, verbose_name="referred on"
+                    ),
+                ),
+                ("start_date", models.DateField(blank=True, null=True, verbose_name="started")),
+                ("end_date", models.DateField(blank=True, null=True, verbose_name="ended")),
+                (
+                    "attended_count",
+                    models.PositiveIntegerField(default=0, verbose_name="sessions attended"),
+                ),
+                (
+                    "missed_count",
+                    models.PositiveIntegerField(default=0, verbose_name="sessions missed"),
+                ),
+                (
+                    "excused_count",
+                    models.PositiveIntegerField(default=0, verbose_name="sessions excused"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("version", models.PositiveIntegerField(default=1, verbose_name="version")),
+                (
+                    "case_manager",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="enrolments_managed",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="responsible case manager",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="enrolments",
+                        to="patients.patient",
+                        verbose_name="patient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'enrolment',
-                'verbose_name_plural': 'enrolments',
-                'ordering': ['-referred_on', '-pk'],
+                "verbose_name": "enrolment",
+                "verbose_name_plural": "enrolments",
+                "ordering": ["-referred_on", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='EnrolmentTransition',
+            name="EnrolmentTransition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, choices=[('referred', 'Referred'), ('enrolled', 'Enrolled'), ('paused', 'Paused'), ('completed', 'Completed'), ('disenrolled', 'Disenrolled')], max_length=12, verbose_name='from')),
-                ('to_status', models.CharField(choices=[('referred', 'Referred'), ('enrolled', 'Enrolled'), ('paused', 'Paused'), ('completed', 'Completed'), ('disenrolled', 'Disenrolled')], max_length=12, verbose_name='to')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('occurred_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='when')),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
-                ('enrolment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='transitions', to='programs.enrolment', verbose_name='enrolment')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='patients.patient', verbose_name='patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("referred", "Referred"),
+                            ("enrolled", "Enrolled"),
+                            ("paused", "Paused"),
+                            ("completed", "Completed"),
+                            ("disenrolled", "Disenrolled"),
+                        ],
+                        max_length=12,
+                        verbose_name="from",
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("referred", "Referred"),
+                            ("enrolled", "Enrolled"),
+                            ("paused", "Paused"),
+                            ("completed", "Completed"),
+                            ("disenrolled", "Disenrolled"),
+                        ],
+                        max_length=12,
+                        verbose_name="to",
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                (
+                    "occurred_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="when"),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
+                (
+                    "enrolment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="transitions",
+                        to="programs.enrolment",
+                        verbose_name="enrolment",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="patients.patient",
+                        verbose_name="patient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'enrolment status change',
-                'verbose_name_plural': 'enrolment status changes',
-                'ordering': ['-occurred_at', '-pk'],
+                "verbose_name": "enrolment status change",
+                "verbose_name_plural": "enrolment status changes",
+                "ordering": ["-occurred_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Program',
+            name="Program",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('kind', models.CharField(choices=[('chronic_care', 'Chronic care management'), ('transitional_care', 'Transitional care after discharge'), ('substance_use', 'Substance use'), ('maternal_health', 'Maternal health'), ('behavioral_health', 'Behavioral health'), ('other', 'Other')], max_length=24, verbose_name='kind')),
-                ('eligibility_notes', models.TextField(blank=True, verbose_name='eligibility notes')),
-                ('required_sessions', models.PositiveSmallIntegerField(default=0, help_text='Sessions or courses to complete.', verbose_name='required sessions')),
-                ('complete_within_days', models.PositiveSmallIntegerField(blank=True, help_text='Days from the start of the enrolment by which they are due. Empty: no limit.', null=True, verbose_name='complete within (days)')),
-                ('attendance_threshold', models.PositiveSmallIntegerField(default=programs.models.default_attendance_threshold, help_text='An enrolment attending a smaller share of its sessions is flagged.', validators=[django.core.validators.MaxValueValidator(100)], verbose_name='attendance threshold (%)')),
-                ('is_active', models.BooleanField(default=True, verbose_name='taking enrolments')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='programs', to='accounts.careteam', verbose_name='run by team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("chronic_care", "Chronic care management"),
+                            ("transitional_care", "Transitional care after discharge"),
+                            ("substance_use", "Substance use"),
+                            ("maternal_health", "Maternal health"),
+                            ("behavioral_health", "Behavioral health"),
+                            ("other", "Other"),
+                        ],
+                        max_length=24,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "eligibility_notes",
+                    models.TextField(blank=True, verbose_name="eligibility notes"),
+                ),
+                (
+                    "required_sessions",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        help_text="Sessions or courses to complete.",
+                        verbose_name="required sessions",
+                    ),
+                ),
+                (
+                    "complete_within_days",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Days from the start of the enrolment by which they are due. Empty: no limit.",
+                        null=True,
+                        verbose_name="complete within (days)",
+                    ),
+                ),
+                (
+                    "attendance_threshold",
+                    models.PositiveSmallIntegerField(
+                        default=programs.models.default_attendance_threshold,
+                        help_text="An enrolment attending a smaller share of its sessions is flagged.",
+                        validators=[django.core.validators.MaxValueValidator(100)],
+                        verbose_name="attendance threshold (%)",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="taking enrolments")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="programs",
+                        to="accounts.careteam",
+                        verbose_name="run by team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'program',
-                'verbose_name_plural': 'programs',
-                'ordering': ['name'],
+                "verbose_name": "program",
+                "verbose_name_plural": "programs",
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='enrolment',
-            name='program',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='enrolments', to='programs.program', verbose_name='program'),
+            model_name="enrolment",
+            name="program",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="enrolments",
+                to="programs.program",
+                verbose_name="program",
+            ),
         ),
         migrations.CreateModel(
-            name='Session',
+            name="Session",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('held_on', models.DateField(verbose_name='date')),
-                ('status', models.CharField(choices=[('attended', 'Attended'), ('missed', 'Missed'), ('excused', 'Excused')], max_length=10, verbose_name='attendance')),
-                ('topic', models.CharField(blank=True, max_length=200, verbose_name='session or course')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='recorded')),
-                ('enrolment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sessions', to='programs.enrolment', verbose_name='enrolment')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("held_on", models.DateField(verbose_name="date")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("attended", "Attended"),
+                            ("missed", "Missed"),
+                            ("excused", "Excused"),
+                        ],
+                        max_length=10,
+                        verbose_name="attendance",
+                    ),
+                ),
+                (
+                    "topic",
+                    models.CharField(blank=True, max_length=200, verbose_name="session or course"),
+                ),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="recorded")),
+                (
+                    "enrolment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sessions",
+                        to="programs.enrolment",
+                        verbose_name="enrolment",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'session',
-                'verbose_name_plural': 'sessions',
-                'ordering': ['-held_on', '-pk'],
+                "verbose_name": "session",
+                "verbose_name_plural": "sessions",
+                "ordering": ["-held_on", "-pk"],
             },
         ),
         migrations.AddConstraint(
-            model_name='program',
-            constraint=models.CheckConstraint(condition=models.Q(('attendance_threshold__lte', 100)), name='program_threshold_percent'),
+            model_name="program",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("attendance_threshold__lte", 100)),
+                name="program_threshold_percent",
+            ),
         ),
         migrations.AddIndex(
-            model_name='enrolment',
-            index=models.Index(fields=['patient', 'status'], name='enrolment_patient_idx'),
+            model_name="enrolment",
+            index=models.Index(fields=["patient", "status"], name="enrolment_patient_idx"),
         ),
         migrations.AddIndex(
-            model_name='enrolment',
-            index=models.Index(fields=['case_manager', 'status'], name='enrolment_manager_idx'),
+            model_name="enrolment",
+            index=models.Index(fields=["case_manager", "status"], name="enrolment_manager_idx"),
         ),
         migrations.AddConstraint(
-            model_name='enrolment',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['referred', 'enrolled', 'paused'])), fields=('patient', 'program'), name='one_open_enrolment_per_patient_program', violation_error_message='The patient is already in this program.'),
+            model_name="enrolment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["referred", "enrolled", "paused"])),
+                fields=("patient", "program"),
+                name="one_open_enrolment_per_patient_program",
+                violation_error_message="The patient is already in this program.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='enrolment',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('start_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='enrolment_ends_after_start'),
+            model_name="enrolment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_date__isnull", True),
+                    ("start_date__isnull", True),
+                    ("end_date__gte", models.F("start_date")),
+                    _connector="OR",
+                ),
+                name="enrolment_ends_after_start",
+            ),
         ),
     ]
