@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from assessments.models import (
-    SEVERITY_RANK,
     AnswerOption,
     Assessment,
     AssessmentAnswer,
@@ -259,7 +258,3 @@ def need_resolve(
         ]
     )
     return current
-
-
-def severity_rank(severity: str) -> int:
-    return SEVERITY_RANK.get(severity, 0)

@@ -97,7 +97,7 @@ def need_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "need": need,
             "patient": patient,
-            "services": suggested_services(need, language=patient.preferred_language),
+            "services": suggested_services(need),
             "can_change": can_change,
             "can_refer": request.user.has_perm("referrals.add_referral") and patient.is_open,
             "address_form": NeedAddressForm(

@@ -7,7 +7,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -47,8 +47,6 @@ def documents_visible_to(user: User | AnonymousUser) -> QuerySet[RequiredDocumen
 def patient_benefits(patient: Patient) -> dict:
     """Coverage, authorisations and applications of the patient page: three queries
     (applications count their missing documents in the same query)."""
-    from django.db.models import Q
-
     return {
         "coverages": list(
             Coverage.objects.filter(patient=patient)

@@ -300,3 +300,15 @@ def test_a_custom_checklist(patient, case_manager):
 def test_authorisation_factory_rows(patient):
     authorisation = PriorAuthorisationFactory(patient=patient, units_used=15)
     assert authorisation.units_left == 5
+
+
+def test_the_appeal_reminder_reads_without_clinical_detail(patient, case_manager):
+    from reminders.messages import render_reminder
+
+    denied = BenefitApplicationFactory(patient=patient, case_manager=case_manager, state=A.DENIED)
+    [reminder] = pending(denied, ReminderKind.APPEAL_DEADLINE)
+    message = render_reminder(reminder, now=reminder.send_at)
+    assert "Appeal deadline approaching" in message.subject
+    assert f"Benefit application #{denied.pk}" in message.body
+    assert message.link == f"/benefits/applications/{denied.pk}/"
+    assert patient.family_name not in message.body and "SNAP" not in message.body

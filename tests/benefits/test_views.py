@@ -231,5 +231,7 @@ def test_records_of_another_team_are_404(client, case_manager, patient_b, team_b
         reverse("assessments:create", args=[patient_b.pk]),
     ]:
         assert client.get(url).status_code == 404, url
-    response = client.post(reverse("benefits:document_mark", args=[application.documents.first().pk]))
+    response = client.post(
+        reverse("benefits:document_mark", args=[application.documents.first().pk])
+    )
     assert response.status_code == 404
