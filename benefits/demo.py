@@ -86,7 +86,11 @@ def seed_for_patients(
                 if rng.random() < 0.75:
                     payer, plan = rng.choice(PAYERS)
                     begun = today - days(rng.randint(30, 900))
-                    ends = None if rng.random() < 0.7 else today + days(rng.randint(-60, 300))
+                    ends = (
+                        None
+                        if rng.random() < 0.7
+                        else max(begun, today + days(rng.randint(-60, 300)))
+                    )
                     coverage_id = coverages.add_row(
                         (patient_id, payer, plan, member_id or f"M{patient_id:08d}", "",
                          "self", "", 1, "active", begun, ends, now, now)

@@ -184,7 +184,7 @@ ROUTES: dict[str, Route] = {
     # Coverage and benefits: case managers' work, readable by the team's coordinators.
     # The benefits and programs view is the case manager's (no patient: no 404).
     "benefits:casework": Route(
-        expect={**signed_in(coordinator="403", outsider="403")},
+        expect=signed_in(coordinator="403", outsider="403"),
     ),
     "benefits:coverage_create": Route(patient_pk, expect=case_managers_only()),
     "benefits:coverage_edit": Route(record("coverage"), expect=case_managers_only()),

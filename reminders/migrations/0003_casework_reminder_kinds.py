@@ -4,25 +4,84 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reminders', '0002_beat_schedule'),
+        ("reminders", "0002_beat_schedule"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('task_due', 'Task or follow-up due'), ('task_overdue', 'Task or follow-up overdue'), ('referral_response_overdue', 'Referral response overdue'), ('referral_outcome_overdue', 'Referral appointment without outcome'), ('care_plan_review_due', 'Care plan review due'), ('care_plan_review_overdue', 'Care plan review overdue'), ('goal_target_approaching', 'Goal target date approaching'), ('escalation', 'Overdue work escalated'), ('attendance_below_threshold', 'Attendance below threshold'), ('authorisation_expiring', 'Prior authorisation expiring'), ('benefit_decision_due', 'Benefit decision due'), ('benefit_renewal_due', 'Benefit renewal due'), ('appeal_deadline', 'Appeal deadline approaching'), ('digest', 'Daily digest'), ('appointment', 'Appointment reminder (patient)')], max_length=32, verbose_name='kind'),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("task_due", "Task or follow-up due"),
+                    ("task_overdue", "Task or follow-up overdue"),
+                    ("referral_response_overdue", "Referral response overdue"),
+                    ("referral_outcome_overdue", "Referral appointment without outcome"),
+                    ("care_plan_review_due", "Care plan review due"),
+                    ("care_plan_review_overdue", "Care plan review overdue"),
+                    ("goal_target_approaching", "Goal target date approaching"),
+                    ("escalation", "Overdue work escalated"),
+                    ("attendance_below_threshold", "Attendance below threshold"),
+                    ("authorisation_expiring", "Prior authorisation expiring"),
+                    ("benefit_decision_due", "Benefit decision due"),
+                    ("benefit_renewal_due", "Benefit renewal due"),
+                    ("appeal_deadline", "Appeal deadline approaching"),
+                    ("digest", "Daily digest"),
+                    ("appointment", "Appointment reminder (patient)"),
+                ],
+                max_length=32,
+                verbose_name="kind",
+            ),
         ),
         migrations.AlterField(
-            model_name='notificationpreference',
-            name='kind',
-            field=models.CharField(choices=[('task_due', 'Task or follow-up due'), ('task_overdue', 'Task or follow-up overdue'), ('referral_response_overdue', 'Referral response overdue'), ('referral_outcome_overdue', 'Referral appointment without outcome'), ('care_plan_review_due', 'Care plan review due'), ('care_plan_review_overdue', 'Care plan review overdue'), ('goal_target_approaching', 'Goal target date approaching'), ('escalation', 'Overdue work escalated'), ('attendance_below_threshold', 'Attendance below threshold'), ('authorisation_expiring', 'Prior authorisation expiring'), ('benefit_decision_due', 'Benefit decision due'), ('benefit_renewal_due', 'Benefit renewal due'), ('appeal_deadline', 'Appeal deadline approaching'), ('digest', 'Daily digest'), ('appointment', 'Appointment reminder (patient)')], max_length=32, verbose_name='kind'),
+            model_name="notificationpreference",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("task_due", "Task or follow-up due"),
+                    ("task_overdue", "Task or follow-up overdue"),
+                    ("referral_response_overdue", "Referral response overdue"),
+                    ("referral_outcome_overdue", "Referral appointment without outcome"),
+                    ("care_plan_review_due", "Care plan review due"),
+                    ("care_plan_review_overdue", "Care plan review overdue"),
+                    ("goal_target_approaching", "Goal target date approaching"),
+                    ("escalation", "Overdue work escalated"),
+                    ("attendance_below_threshold", "Attendance below threshold"),
+                    ("authorisation_expiring", "Prior authorisation expiring"),
+                    ("benefit_decision_due", "Benefit decision due"),
+                    ("benefit_renewal_due", "Benefit renewal due"),
+                    ("appeal_deadline", "Appeal deadline approaching"),
+                    ("digest", "Daily digest"),
+                    ("appointment", "Appointment reminder (patient)"),
+                ],
+                max_length=32,
+                verbose_name="kind",
+            ),
         ),
         migrations.AlterField(
-            model_name='reminder',
-            name='kind',
-            field=models.CharField(choices=[('task_due', 'Task or follow-up due'), ('task_overdue', 'Task or follow-up overdue'), ('referral_response_overdue', 'Referral response overdue'), ('referral_outcome_overdue', 'Referral appointment without outcome'), ('care_plan_review_due', 'Care plan review due'), ('care_plan_review_overdue', 'Care plan review overdue'), ('goal_target_approaching', 'Goal target date approaching'), ('escalation', 'Overdue work escalated'), ('attendance_below_threshold', 'Attendance below threshold'), ('authorisation_expiring', 'Prior authorisation expiring'), ('benefit_decision_due', 'Benefit decision due'), ('benefit_renewal_due', 'Benefit renewal due'), ('appeal_deadline', 'Appeal deadline approaching'), ('digest', 'Daily digest'), ('appointment', 'Appointment reminder (patient)')], max_length=32, verbose_name='kind'),
+            model_name="reminder",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("task_due", "Task or follow-up due"),
+                    ("task_overdue", "Task or follow-up overdue"),
+                    ("referral_response_overdue", "Referral response overdue"),
+                    ("referral_outcome_overdue", "Referral appointment without outcome"),
+                    ("care_plan_review_due", "Care plan review due"),
+                    ("care_plan_review_overdue", "Care plan review overdue"),
+                    ("goal_target_approaching", "Goal target date approaching"),
+                    ("escalation", "Overdue work escalated"),
+                    ("attendance_below_threshold", "Attendance below threshold"),
+                    ("authorisation_expiring", "Prior authorisation expiring"),
+                    ("benefit_decision_due", "Benefit decision due"),
+                    ("benefit_renewal_due", "Benefit renewal due"),
+                    ("appeal_deadline", "Appeal deadline approaching"),
+                    ("digest", "Daily digest"),
+                    ("appointment", "Appointment reminder (patient)"),
+                ],
+                max_length=32,
+                verbose_name="kind",
+            ),
         ),
     ]

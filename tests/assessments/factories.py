@@ -84,7 +84,5 @@ class IdentifiedNeedFactory(factory.django.DjangoModelFactory):
     domain = "food"
     severity = Severity.HIGH
     identified_on = factory.LazyFunction(timezone.localdate)
-    assessment = factory.SubFactory(
-        AssessmentFactory, patient=factory.SelfAttribute("..patient")
-    )
+    assessment = factory.SubFactory(AssessmentFactory, patient=factory.SelfAttribute("..patient"))
     last_assessment = factory.SelfAttribute("assessment")

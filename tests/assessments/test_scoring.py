@@ -141,9 +141,7 @@ def test_seeded_screening_scores_a_worried_tenant_with_no_food(case_manager, pat
     }
 
 
-def test_a_positive_screen_creates_needs_and_a_repeat_updates_them(
-    template, case_manager, patient
-):
+def test_a_positive_screen_creates_needs_and_a_repeat_updates_them(template, case_manager, patient):
     first = services.assessment_record(
         patient=patient,
         template=template,

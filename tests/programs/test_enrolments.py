@@ -94,9 +94,7 @@ def test_pause_and_disenrolment_need_a_reason(enrolment_in, case_manager, target
 def test_enrolling_and_completing_set_the_dates(enrolment_in, case_manager):
     enrolment = enrolment_in(E.REFERRED)
     day = timezone.localdate() - datetime.timedelta(days=10)
-    enrolled = enrolment_transition(
-        enrolment=enrolment, by=case_manager, target=E.ENROLLED, on=day
-    )
+    enrolled = enrolment_transition(enrolment=enrolment, by=case_manager, target=E.ENROLLED, on=day)
     assert enrolled.start_date == day and enrolled.end_date is None
     done = enrolment_transition(enrolment=enrolled, by=case_manager, target=E.COMPLETED)
     assert done.start_date == day and done.end_date == timezone.localdate()
