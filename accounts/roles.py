@@ -65,11 +65,41 @@ _PATIENT_WORK = {
     "accounts": ["view_careteam"],
 }
 
+# Coordinators see the case manager's records of their patients (needs, enrolments,
+# coverage and benefits) and record attendance; case managers do the rest.
+_CASEWORK_VIEW = {
+    "assessments": [
+        "view_screeningtemplate",
+        "view_assessment",
+        "view_identifiedneed",
+    ],
+    "programs": ["view_program", "view_enrolment", "view_session", "add_session"],
+    "benefits": [
+        "view_coverage",
+        "view_priorauthorisation",
+        "view_benefitapplication",
+        "view_requireddocument",
+    ],
+}
+
 _CASE_MANAGER_EXTRA = {
     "audit": ["view_auditevent"],
     "patients": ["reassign_patient"],
     "careplans": ["review_careplan"],
     "accounts": ["view_caseload"],
+    "assessments": ["add_assessment", "change_identifiedneed"],
+    "programs": ["add_enrolment", "change_enrolment"],
+    "benefits": [
+        "add_coverage",
+        "change_coverage",
+        "add_priorauthorisation",
+        "change_priorauthorisation",
+        "add_benefitapplication",
+        "change_benefitapplication",
+        "add_requireddocument",
+        "change_requireddocument",
+        "view_casework",
+    ],
 }
 
 
@@ -83,8 +113,8 @@ def _merge(*grants: dict[str, list[str]]) -> dict[str, list[str]]:
 
 # Admins get every permission; see sync_role_permissions.
 ROLE_PERMISSIONS: dict[Role, dict[str, list[str]]] = {
-    Role.COORDINATOR: _PATIENT_WORK,
-    Role.CASE_MANAGER: _merge(_PATIENT_WORK, _CASE_MANAGER_EXTRA),
+    Role.COORDINATOR: _merge(_PATIENT_WORK, _CASEWORK_VIEW),
+    Role.CASE_MANAGER: _merge(_PATIENT_WORK, _CASEWORK_VIEW, _CASE_MANAGER_EXTRA),
 }
 
 

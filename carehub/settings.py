@@ -86,6 +86,9 @@ INSTALLED_APPS = [
     "careplans",
     "referrals",
     "reminders",
+    "assessments",
+    "programs",
+    "benefits",
 ]
 
 MIDDLEWARE = [
@@ -392,3 +395,19 @@ REFERRAL_OUTCOME_GRACE = timedelta(days=env.int("REFERRAL_OUTCOME_GRACE_DAYS", d
 REFERRAL_LINK_MAX_AGE = timedelta(days=env.int("REFERRAL_LINK_MAX_AGE_DAYS", default=14))
 # Absolute links in emails (the receiving service's response link) start with this.
 CAREHUB_SITE_URL = env.str("CAREHUB_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# --- Programs and benefits (programs/, benefits/) ---------------------------------------------
+# New programs flag an enrolment attending a smaller share (percent) of its counted sessions
+# (attended + missed); each program can set its own threshold in admin.
+PROGRAMS_ATTENDANCE_THRESHOLD = env.int("PROGRAMS_ATTENDANCE_THRESHOLD", default=75)
+# A denial's appeal deadline: this many days after the decision (agencies commonly allow 90).
+BENEFITS_APPEAL_DAYS = env.int("BENEFITS_APPEAL_DAYS", default=90)
+# When a submitted application's decision is expected, unless the case manager sets a date.
+BENEFITS_DECISION_DAYS = env.int("BENEFITS_DECISION_DAYS", default=45)
+# An approval's renewal date, unless the case manager sets one.
+BENEFITS_RENEWAL_DAYS = env.int("BENEFITS_RENEWAL_DAYS", default=365)
+# How many days ahead the case manager is reminded of each deadline.
+BENEFITS_DECISION_LEAD_DAYS = env.int("BENEFITS_DECISION_LEAD_DAYS", default=7)
+BENEFITS_RENEWAL_LEAD_DAYS = env.int("BENEFITS_RENEWAL_LEAD_DAYS", default=30)
+BENEFITS_APPEAL_LEAD_DAYS = env.int("BENEFITS_APPEAL_LEAD_DAYS", default=14)
+BENEFITS_AUTHORISATION_LEAD_DAYS = env.int("BENEFITS_AUTHORISATION_LEAD_DAYS", default=14)

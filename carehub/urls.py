@@ -12,6 +12,9 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("audit/", include("audit.urls")),
     path("notifications/", include("reminders.urls")),
+    path("assessments/", include("assessments.urls")),
+    path("programs/", include("programs.urls")),
+    path("benefits/", include("benefits.urls")),
     path("admin/", admin.site.urls),
 ]
 

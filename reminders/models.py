@@ -26,6 +26,11 @@ class ReminderKind(models.TextChoices):
     CARE_PLAN_REVIEW_OVERDUE = "care_plan_review_overdue", _("Care plan review overdue")
     GOAL_TARGET_APPROACHING = "goal_target_approaching", _("Goal target date approaching")
     ESCALATION = "escalation", _("Overdue work escalated")
+    ATTENDANCE_BELOW_THRESHOLD = "attendance_below_threshold", _("Attendance below threshold")
+    AUTHORISATION_EXPIRING = "authorisation_expiring", _("Prior authorisation expiring")
+    BENEFIT_DECISION_DUE = "benefit_decision_due", _("Benefit decision due")
+    BENEFIT_RENEWAL_DUE = "benefit_renewal_due", _("Benefit renewal due")
+    APPEAL_DEADLINE = "appeal_deadline", _("Appeal deadline approaching")
     DIGEST = "digest", _("Daily digest")
     APPOINTMENT = "appointment", _("Appointment reminder (patient)")
 

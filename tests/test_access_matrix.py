@@ -19,8 +19,15 @@ from django.contrib.admin.sites import site as admin_site
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.assessments.factories import AssessmentFactory, IdentifiedNeedFactory
+from tests.benefits.factories import (
+    BenefitApplicationFactory,
+    CoverageFactory,
+    PriorAuthorisationFactory,
+)
 from tests.careplans.factories import CarePlanFactory, GoalFactory, TaskFactory
 from tests.factories import RelatedPersonFactory
+from tests.programs.factories import EnrolmentFactory
 from tests.referrals.factories import ReferralFactory, SharingConsentFactory
 from tests.reminders.factories import NotificationFactory
 
@@ -69,6 +76,19 @@ def goal(records):
 
 def task(records):
     return {"pk": records["task"].pk}
+
+
+def record(name):
+    return lambda records: {"pk": records[name].pk}
+
+
+def patient_pk(records):
+    return {"patient_pk": records["patient"].pk}
+
+
+def case_managers_only(**overrides) -> dict[str, str]:
+    """A patient's record that case managers write: coordinators of the team get 403."""
+    return scoped(coordinator="403", **overrides)
 
 
 ROUTES: dict[str, Route] = {
@@ -148,6 +168,39 @@ ROUTES: dict[str, Route] = {
     "careplans:task_transition": Route(
         lambda r: {**task(r), "target": "cancelled"}, expect=scoped()
     ),
+    # Needs assessments: coordinators read them, case managers assess and resolve.
+    "assessments:create": Route(patient_pk, expect=case_managers_only()),
+    "assessments:detail": Route(record("assessment"), expect=scoped()),
+    "assessments:need_detail": Route(record("need"), expect=scoped()),
+    "assessments:need_address": Route(record("need"), method="post", expect=case_managers_only()),
+    "assessments:need_resolve": Route(record("need"), expect=case_managers_only()),
+    # Programs: case managers refer and move enrolments; coordinators record attendance.
+    "programs:enrolment_create": Route(patient_pk, expect=case_managers_only()),
+    "programs:enrolment_detail": Route(record("enrolment"), expect=scoped()),
+    "programs:enrolment_transition": Route(
+        lambda r: {"pk": r["enrolment"].pk, "target": "paused"}, expect=case_managers_only()
+    ),
+    "programs:session_create": Route(record("enrolment"), expect=scoped()),
+    # Coverage and benefits: case managers' work, readable by the team's coordinators.
+    # The benefits and programs view is the case manager's (no patient: no 404).
+    "benefits:casework": Route(
+        expect=signed_in(coordinator="403", outsider="403"),
+    ),
+    "benefits:coverage_create": Route(patient_pk, expect=case_managers_only()),
+    "benefits:coverage_edit": Route(record("coverage"), expect=case_managers_only()),
+    "benefits:authorisation_create": Route(patient_pk, expect=case_managers_only()),
+    "benefits:authorisation_edit": Route(record("authorisation"), expect=case_managers_only()),
+    "benefits:application_create": Route(patient_pk, expect=case_managers_only()),
+    "benefits:application_detail": Route(record("application"), expect=scoped()),
+    "benefits:application_edit": Route(record("application"), expect=case_managers_only()),
+    "benefits:application_transition": Route(
+        lambda r: {"pk": r["application"].pk, "target": "submitted"},
+        expect=case_managers_only(),
+    ),
+    "benefits:document_add": Route(
+        record("application"), method="post", expect=case_managers_only()
+    ),
+    "benefits:document_mark": Route(record("document"), method="post", expect=case_managers_only()),
 }
 
 
@@ -177,6 +230,9 @@ def records(team_a, coordinator, case_manager, patient):
 
     sent = ReferralFactory(patient=patient, referred_by=coordinator, sent=True)
     plan = CarePlanFactory(patient=patient, author=coordinator, active=True)
+    application = BenefitApplicationFactory(
+        patient=patient, case_manager=case_manager, state="gathering_documents"
+    )
     return {
         "patient": patient,
         "person": RelatedPersonFactory(patient=patient),
@@ -187,6 +243,13 @@ def records(team_a, coordinator, case_manager, patient):
         "care_plan": plan,
         "goal": GoalFactory(care_plan=plan, active=True),
         "task": TaskFactory(patient=patient, care_plan=plan, assignee=coordinator),
+        "assessment": AssessmentFactory(patient=patient, assessed_by=case_manager),
+        "need": IdentifiedNeedFactory(patient=patient),
+        "enrolment": EnrolmentFactory(patient=patient, case_manager=case_manager, enrolled=True),
+        "coverage": CoverageFactory(patient=patient),
+        "authorisation": PriorAuthorisationFactory(patient=patient),
+        "application": application,
+        "document": application.documents.first(),
     }
 
 

@@ -1,0 +1,49 @@
+"""Admin: read-only views of coverage, authorisations and applications. They are
+recorded on the patient's pages, where deadlines and their reminders stay in step
+(benefits.services, benefits.transitions)."""
+
+from django.contrib import admin
+
+from benefits.models import BenefitApplication, Coverage, PriorAuthorisation, RequiredDocument
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Coverage)
+class CoverageAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "patient", "payer", "order", "status", "effective_to"]
+    list_filter = ["status", "order"]
+    list_select_related = ["patient"]
+
+
+@admin.register(PriorAuthorisation)
+class PriorAuthorisationAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "patient", "service", "payer", "valid_to", "units_used"]
+    list_select_related = ["patient"]
+
+
+class RequiredDocumentInline(admin.TabularInline):
+    model = RequiredDocument
+    extra = 0
+    can_delete = False
+    readonly_fields = ["name", "status", "received_on", "position"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BenefitApplication)
+class BenefitApplicationAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "patient", "program", "status", "renewal_due_on", "case_manager"]
+    list_filter = ["status", "program"]
+    list_select_related = ["patient", "case_manager"]
+    inlines = [RequiredDocumentInline]
