@@ -32,9 +32,9 @@ pytestmark = pytest.mark.django_db
 #     reviews, history                              7
 #   the audit row                                   1
 CARE_PLAN_PAGE_BUDGET = 14
-# My tasks: session, user, role names, permissions (2), tasks with patient, plan, goal (1),
-# the audit row (1).
-MY_TASKS_BUDGET = 7
+# My tasks: session, user, role names, permissions (2), the team staff for the "assigned
+# to" filter (1), tasks with patient, plan, goal (1), the audit row (1).
+MY_TASKS_BUDGET = 8
 
 
 def _plan_with(size: int, *, patient, coordinator):
