@@ -13,5 +13,6 @@ def navigation(request: HttpRequest) -> dict:
             "can_open_admin": user.is_staff,
             "can_view_caseload": user.has_perm("accounts.view_caseload"),
             "can_view_tasks": user.has_perm("careplans.view_task"),
+            "can_view_my_day": user.has_perm("careplans.view_task"),
         }
     }

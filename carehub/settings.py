@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "patients",
     "careplans",
     "referrals",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -336,6 +337,8 @@ LOGGING = {
 
 # --- CareHub -----------------------------------------------------------------------------
 CAREHUB_PAGE_SIZE = 25
+# My day lists high-risk patients nobody has contacted (completed a task for) in this long.
+CAREHUB_NO_CONTACT_DAYS = env.int("CAREHUB_NO_CONTACT_DAYS", default=30)
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="US")
 
 # --- Referrals -----------------------------------------------------------------------------

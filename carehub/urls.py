@@ -11,6 +11,7 @@ urlpatterns = [
     path("care-plans/", include("careplans.urls")),
     path("referrals/", include("referrals.urls")),
     path("audit/", include("audit.urls")),
+    path("", include("dashboards.urls")),
     path("admin/", admin.site.urls),
 ]
 
