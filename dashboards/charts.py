@@ -115,8 +115,9 @@ class ColumnChart:
     columns: list[Column]
     width: int = WIDTH
     height: int = 220
-    plot_top: int = 20
+    plot_top: int = 24
     plot_bottom: int = 180
+    plot_left: int = 56
     rules: list[tuple[float, str]] = field(default_factory=list)
 
 
@@ -126,10 +127,13 @@ def rate_columns(
     """``points``: (axis label, rate 0..1 or None, value label)."""
     chart = ColumnChart(title=title, description=description, columns=[])
     plot_height = chart.plot_bottom - chart.plot_top
-    left = 40
+    left = chart.plot_left
     slot = (WIDTH - left - 10) / max(len(points), 1)
     width = max(min(slot * 0.6, 40), 4)
+    # Axis labels on every column up to eight, else on every n-th (they would overlap).
+    every = -(-len(points) // 8) if points else 1
     for index, (label, rate, value_label) in enumerate(points):
+        label = label if index % every == 0 else ""
         height = plot_height * (rate or 0)
         x = left + index * slot + (slot - width) / 2
         y = chart.plot_bottom - height
