@@ -14,5 +14,6 @@ def navigation(request: HttpRequest) -> dict:
             "can_view_caseload": user.has_perm("accounts.view_caseload"),
             "can_view_tasks": user.has_perm("careplans.view_task"),
             "can_view_casework": user.has_perm("benefits.view_casework"),
+            "can_view_my_day": user.has_perm("careplans.view_task"),
         }
     }

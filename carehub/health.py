@@ -1,10 +1,18 @@
-"""Liveness of what CareHub depends on: the database and the Celery broker."""
+"""Liveness of what CareHub depends on (the database and the Celery broker), and the
+admin index's health panel: a registry of status functions other apps add to."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
 from django.db import connection
+from django.utils.translation import gettext_lazy as _
 
 from carehub.celery import app as celery_app
+
+logger = logging.getLogger(__name__)
 
 
 def database_state() -> str:
@@ -28,3 +36,54 @@ def broker_state(timeout: float = 2.0) -> str:
     except Exception:
         return "down"
     return "ok"
+
+
+# --- The admin index's health panel ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusLine:
+    """One line of the admin index's health panel."""
+
+    label: str
+    state: str  # "ok", "warning" or "down"
+    detail: str = ""
+
+
+StatusFunction = Callable[[], Iterable[StatusLine]]
+_status_functions: list[tuple[int, StatusFunction]] = []
+
+
+def register_status(*, order: int) -> Callable[[StatusFunction], StatusFunction]:
+    """Add lines to the health panel: ``health.register_status(order=30)(reminder_status)``
+    in an app's ``AppConfig.ready`` (reminders: failed and waiting, last dispatcher run).
+    The function returns StatusLines; it must be cheap (a query or two) and not raise."""
+
+    def decorator(function: StatusFunction) -> StatusFunction:
+        if all(existing is not function for _order, existing in _status_functions):
+            _status_functions.append((order, function))
+            _status_functions.sort(key=lambda item: item[0])
+        return function
+
+    return decorator
+
+
+@register_status(order=10)
+def core_status() -> list[StatusLine]:
+    database, broker = database_state(), broker_state()
+    return [
+        StatusLine(_("Database"), database, connection.vendor),
+        StatusLine(_("Task broker"), broker, _("Celery broker")),
+    ]
+
+
+def system_status() -> list[StatusLine]:
+    """Every registered line, in order; a function that fails shows as down."""
+    lines: list[StatusLine] = []
+    for _order, function in _status_functions:
+        try:
+            lines.extend(function())
+        except Exception:  # a broken check must not take the admin index down with it
+            logger.exception("health status function %s failed", function.__name__)
+            lines.append(StatusLine(function.__name__, "down", _("check failed")))
+    return lines

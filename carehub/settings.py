@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "assessments",
     "programs",
     "benefits",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -379,6 +380,8 @@ CAREHUB_BASE_URL = env.str("CAREHUB_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- CareHub -----------------------------------------------------------------------------
 CAREHUB_PAGE_SIZE = 25
+# My day lists high-risk patients nobody has contacted (completed a task for) in this long.
+CAREHUB_NO_CONTACT_DAYS = env.int("CAREHUB_NO_CONTACT_DAYS", default=30)
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="US")
 
 # --- Referrals -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ urlpatterns = [
     path("assessments/", include("assessments.urls")),
     path("programs/", include("programs.urls")),
     path("benefits/", include("benefits.urls")),
+    path("", include("dashboards.urls")),
     path("admin/", admin.site.urls),
 ]
 

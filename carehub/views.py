@@ -28,5 +28,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Each user lands on their own start page."""
+    """Each user lands on their own dashboard: admins on the Django admin (its index shows
+    the system's health), case managers on the caseload review, coordinators on My day."""
+    user = request.user
+    if user.is_admin and user.is_staff:
+        return redirect("admin:index")
+    if user.has_perm("accounts.view_caseload"):
+        return redirect("dashboards:caseload")
+    if user.has_perm("careplans.view_task"):
+        return redirect("dashboards:my_day")
     return redirect("patients:list")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 
+import django_filters
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,9 +18,10 @@ from careplans.models import (
     NeedCategory,
     Task,
 )
+from careplans.services import SNOOZE_DAYS
 from careplans.transitions import OpenWork
 from patients.models import Patient
-from patients.selectors import team_staff
+from patients.selectors import team_staff, teams_of
 
 
 class DateInput(forms.DateInput):
@@ -231,3 +233,52 @@ class TaskRescheduleForm(forms.Form):
         if due_at < timezone.now() - datetime.timedelta(minutes=5):
             raise forms.ValidationError(_("Choose a time that has not passed."))
         return due_at
+
+
+class TaskSnoozeForm(forms.Form):
+    """Push a task later by a day or a week (careplans.services.task_snooze). On lists the
+    choices are two submit buttons named ``days``; the page without JavaScript shows radios."""
+
+    days = forms.TypedChoiceField(
+        label=_("Snooze for"),
+        choices=[(1, _("1 day")), (7, _("1 week"))],
+        coerce=int,
+        widget=forms.RadioSelect,
+        initial=1,
+    )
+    version = VersionField()
+
+    def clean_days(self) -> int:
+        days = self.cleaned_data["days"]
+        if days not in SNOOZE_DAYS:
+            raise forms.ValidationError(_("Snooze for a day or for a week."))
+        return days
+
+
+class TaskFilter(django_filters.FilterSet):
+    """The task list: whose open tasks (the signed-in user's unless another member of their
+    teams is chosen, e.g. a case manager's drill-down from the caseload review) and
+    overdue only. The queryset comes scoped (careplans.selectors.tasks_visible_to)."""
+
+    # Choices from one query (the team staff), used for validation and the select alike.
+    assignee = django_filters.TypedChoiceFilter(
+        label=_("Assigned to"), field_name="assignee_id", coerce=int, choices=[]
+    )
+    overdue = django_filters.BooleanFilter(
+        label=_("Overdue only"), method="filter_overdue", widget=forms.CheckboxInput
+    )
+
+    class Meta:
+        model = Task
+        fields = ["assignee", "overdue"]
+
+    def __init__(self, *args, user, now: datetime.datetime, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.now = now
+        self.staff = {member.pk: member for member in team_staff(teams_of(user).values("pk"))}
+        self.filters["assignee"].extra["choices"] = [
+            (pk, str(member)) for pk, member in self.staff.items()
+        ]
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.filter(due_at__lt=self.now) if value else queryset

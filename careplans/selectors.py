@@ -148,15 +148,20 @@ def end_of_local_day(now: datetime.datetime) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(tomorrow, datetime.time.min))
 
 
-def my_tasks(user: User, *, now: datetime.datetime | None = None) -> MyTasks:
-    """The user's open tasks in scope: overdue, due today (their time zone), upcoming."""
+def my_tasks(
+    user: User, *, now: datetime.datetime | None = None, queryset: QuerySet[Task] | None = None
+) -> MyTasks:
+    """The user's open tasks in scope: overdue, due today (their time zone), upcoming.
+
+    ``queryset`` (already scoped, e.g. careplans.forms.TaskFilter's) shows other open tasks
+    the same way: a team member's, or the overdue ones only."""
     now = now or timezone.now()
+    if queryset is None:
+        queryset = tasks_visible_to(user).open().assigned_to(user)
     rows = list(
-        tasks_visible_to(user)
-        .open()
-        .assigned_to(user)
-        .select_related("patient", "care_plan", "goal")
-        .order_by("due_at", "pk")[: MY_TASKS_LIMIT + 1]
+        queryset.select_related("patient", "care_plan", "goal").order_by("due_at", "pk")[
+            : MY_TASKS_LIMIT + 1
+        ]
     )
     truncated = len(rows) > MY_TASKS_LIMIT
     rows = rows[:MY_TASKS_LIMIT]

@@ -7,10 +7,11 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import TeamMembership, User
 from carehub.transitions import guarded_update
 from careplans.models import (
     CarePlan,
@@ -288,3 +289,53 @@ def task_reschedule(
         raise StaleEdit(_("task"))
     current.refresh_from_db()
     return current
+
+
+# Snoozing pushes a task later by one of these (days): the buttons on My day and My tasks.
+SNOOZE_DAYS = (1, 7)
+
+
+@transaction.atomic
+def task_snooze(
+    *,
+    task: Task,
+    by: User,
+    days: int,
+    expected_version: int,
+    now: datetime.datetime | None = None,
+) -> Task:
+    """Push an open task ``days`` later: from its due time, or from now when it is already
+    overdue (a task a week late snoozed for a day is due tomorrow, not six days ago)."""
+    if days not in SNOOZE_DAYS:
+        raise ValidationError(_("Snooze for a day or for a week."))
+    current = Task.objects.get(pk=task.pk)
+    start = max(current.due_at, now or timezone.now())
+    return task_reschedule(
+        task=current,
+        by=by,
+        due_at=start + datetime.timedelta(days=days),
+        expected_version=expected_version,
+    )
+
+
+@transaction.atomic
+def tasks_move_with_patient(*, patient: Patient, from_user_id: int | None, to: User) -> int:
+    """Hand the patient's open tasks held by their previous coordinator to the new one.
+
+    Called by patients.services.patient_reassign inside its transaction. Only tasks still
+    open and still assigned to the previous coordinator move (the WHERE clause is the
+    guard: a task completed or handed on meanwhile stays as it is); each moved task's
+    version moves on, so a form opened before the move is refused as stale.
+    Returns how many tasks moved.
+    """
+    if from_user_id is None or from_user_id == to.pk:
+        return 0
+    if not TeamMembership.objects.filter(
+        user_id=to.pk, team_id=patient.care_team_id, user__is_active=True
+    ).exists():
+        raise ValidationError(_("Choose an active member of the patient's care team."))
+    return (
+        Task.objects.open()
+        .filter(patient_id=patient.pk, assignee_id=from_user_id)
+        .update(assignee=to, version=F("version") + 1, updated_at=timezone.now())
+    )

@@ -20,5 +20,6 @@ urlpatterns = [
     path("tasks/mine/", tasks.my_tasks, name="my_tasks"),
     path("tasks/<int:pk>/complete/", tasks.task_complete, name="task_complete"),
     path("tasks/<int:pk>/reschedule/", tasks.task_reschedule, name="task_reschedule"),
+    path("tasks/<int:pk>/snooze/", tasks.task_snooze, name="task_snooze"),
     path("tasks/<int:pk>/move/<slug:target>/", tasks.task_transition, name="task_transition"),
 ]

@@ -82,6 +82,18 @@ class PatientFilter(django_filters.FilterSet):
         label=_("Coordinator"), queryset=User.objects.none()
     )
     care_team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=None)
+    # Drill-downs from the caseload review (dashboards): plans and overdue work.
+    care_plan = django_filters.ChoiceFilter(
+        label=_("Care plan"),
+        choices=[
+            ("none", _("No active care plan")),
+            ("review_overdue", _("Care plan past review")),
+        ],
+        method="filter_care_plan",
+    )
+    overdue = django_filters.BooleanFilter(
+        label=_("With overdue tasks"), method="filter_overdue", widget=forms.CheckboxInput
+    )
     sort = django_filters.OrderingFilter(
         label=_("Sort by"),
         fields=(
@@ -102,7 +114,9 @@ class PatientFilter(django_filters.FilterSet):
 
     class Meta:
         model = Patient
-        fields = ["q", "status", "risk_level", "primary_coordinator", "care_team"]
+        fields = [
+            "q", "status", "risk_level", "primary_coordinator", "care_team", "care_plan", "overdue",
+        ]  # fmt: skip
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -112,3 +126,20 @@ class PatientFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         return queryset.search(value)
+
+    def filter_care_plan(self, queryset, name, value):
+        # careplans builds on patients: imported here so patients stays importable alone.
+        from careplans.models import CarePlan
+
+        if value == "none":
+            return queryset.exclude(pk__in=CarePlan.objects.active().values("patient_id"))
+        if value == "review_overdue":
+            return queryset.filter(pk__in=CarePlan.objects.review_overdue().values("patient_id"))
+        return queryset
+
+    def filter_overdue(self, queryset, name, value):
+        from careplans.models import Task
+
+        if not value:
+            return queryset
+        return queryset.filter(pk__in=Task.objects.overdue().values("patient_id"))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from accounts.models import User
+from accounts.models import TeamMembership, User
 from carehub.transitions import InvalidTransition, StaleEdit, guarded_update, machine
 from patients.models import Patient, PatientEvent, PatientEventKind, PatientStatus
-from patients.selectors import patient_duplicates
+from patients.selectors import patient_duplicates, patients_visible_to
 
 __all__ = ["InvalidTransition", "PossibleDuplicate", "StaleEdit"]
 
@@ -154,3 +158,91 @@ def related_person_remove(*, person, by: User) -> None:
         patient=person.patient, kind=PatientEventKind.UPDATED, actor=by, to_value=_("Contacts")
     )
     person.delete()
+
+
+@transaction.atomic
+def patient_reassign(
+    *,
+    versions: Mapping[int, int],
+    to: User,
+    by: User,
+    move_open_tasks: bool = False,
+    reason: str = "",
+) -> list[Patient]:
+    """Give one or many patients a new primary coordinator, all or nothing.
+
+    ``versions`` maps each patient's id to the version the case manager saw. The new
+    coordinator must be an active member of each patient's care team. Each move is a
+    guarded UPDATE (version and previous coordinator unchanged, else StaleEdit and nothing
+    is saved) and a REASSIGNED row in the patient's history. With ``move_open_tasks`` the
+    open tasks the previous coordinator held for the patient move too
+    (careplans.services.tasks_move_with_patient), in the same transaction.
+    """
+    # careplans builds on patients; imported here so patients stays importable alone.
+    from careplans.services import tasks_move_with_patient
+
+    if not versions:
+        raise ValidationError(_("Choose at least one patient."))
+    if not by.has_perm("patients.reassign_patient"):
+        raise PermissionDenied
+    patients = list(
+        patients_visible_to(by)
+        .filter(pk__in=list(versions))
+        .select_related("primary_coordinator")
+        .order_by("pk")
+    )
+    if len(patients) != len(versions):
+        raise PermissionDenied  # an id outside the user's scope: the interfaces 404 first
+    to_teams = set(
+        TeamMembership.objects.filter(user_id=to.pk, user__is_active=True).values_list(
+            "team_id", flat=True
+        )
+    )
+    errors = []
+    for patient in patients:
+        if patient.care_team_id not in to_teams:
+            errors.append(
+                _("%(coordinator)s is not an active member of the care team of patient #%(id)s.")
+                % {"coordinator": to, "id": patient.pk}
+            )
+        elif patient.primary_coordinator_id == to.pk:
+            errors.append(
+                _("%(coordinator)s already coordinates patient #%(id)s.")
+                % {"coordinator": to, "id": patient.pk}
+            )
+    if errors:
+        raise ValidationError(errors)
+    reason = reason.strip()
+    for patient in patients:
+        previous = patient.primary_coordinator
+        won = guarded_update(
+            Patient.objects,
+            pk=patient.pk,
+            expected={
+                "version": versions[patient.pk],
+                "primary_coordinator_id": patient.primary_coordinator_id,
+            },
+            changes={"primary_coordinator": to},
+        )
+        if not won:
+            raise StaleEdit(_("patient"))
+        note = reason
+        if move_open_tasks:
+            moved = tasks_move_with_patient(
+                patient=patient, from_user_id=patient.primary_coordinator_id, to=to
+            )
+            moved_note = ngettext(
+                "%(count)d open task moved with the patient.",
+                "%(count)d open tasks moved with the patient.",
+                moved,
+            ) % {"count": moved}
+            note = f"{reason}\n{moved_note}" if reason else moved_note
+        PatientEvent.objects.create(
+            patient=patient,
+            kind=PatientEventKind.REASSIGNED,
+            actor=by,
+            from_value=str(previous or "")[:200],
+            to_value=str(to)[:200],
+            reason=note,
+        )
+    return list(Patient.objects.filter(pk__in=[p.pk for p in patients]).order_by("pk"))

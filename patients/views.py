@@ -76,6 +76,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit": request.user.has_perm("patients.change_patient"),
             "can_change_status": request.user.has_perm("patients.discharge_patient"),
             "can_view_audit": request.user.has_perm("audit.view_auditevent"),
+            "can_reassign": request.user.has_perm("patients.reassign_patient"),
             "sections": sections_for(request, patient),
         },
     )

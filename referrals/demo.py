@@ -310,8 +310,9 @@ def _story(
         if target == S.SENT:
             referral.update(sent_at=when, response_due_at=when + deadline, link_key=new_link_key())
         elif target == S.SCHEDULED:
-            # Office hours on the US east coast (13:00-20:30 UTC).
-            day_of = when + DAY * rng.randint(3, 21)
+            # Mostly within ten days, so the coordinators' "next 7 days" is never empty;
+            # office hours on the US east coast (13:00-20:30 UTC).
+            day_of = when + DAY * rng.randint(2, 10)
             referral["appointment_at"] = day_of.replace(
                 hour=rng.randint(13, 20), minute=rng.choice([0, 30]), second=0, microsecond=0
             )

@@ -201,6 +201,13 @@ ROUTES: dict[str, Route] = {
         record("application"), method="post", expect=case_managers_only()
     ),
     "benefits:document_mark": Route(record("document"), method="post", expect=case_managers_only()),
+    "careplans:task_snooze": Route(task, expect=scoped()),
+    # Dashboards: My day for everyone signed in (their own work); the caseload review, its
+    # export and reassigning for case managers (their teams) and admins.
+    "dashboards:my_day": Route(expect=signed_in()),
+    "dashboards:caseload": Route(expect=signed_in(coordinator="403", outsider="403")),
+    "dashboards:caseload_export": Route(expect=signed_in(coordinator="403", outsider="403")),
+    "dashboards:reassign": Route(expect=signed_in(coordinator="403", outsider="403")),
 }
 
 

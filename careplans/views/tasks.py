@@ -13,17 +13,19 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from careplans import services, transitions
-from careplans.forms import ReasonForm, TaskCompleteForm, TaskForm, TaskRescheduleForm
+from careplans.forms import ReasonForm, TaskFilter, TaskForm
 from careplans.models import Task, TaskStatus
+from careplans.pages import prepare_task_rows, task_forms
 from careplans.permissions import access_task
 from careplans.selectors import my_tasks as my_tasks_of
+from careplans.selectors import tasks_visible_to
 from patients.permissions import access_patient
 from patients.selectors import team_staff
 
@@ -51,54 +53,18 @@ def _back_url(request: HttpRequest, task: Task) -> str:
     return reverse("patients:detail", kwargs={"pk": task.patient_id})
 
 
-def task_forms(task: Task, data=None) -> dict:
-    """The in-place forms of a task row, prefixed per task so ids stay unique on a list."""
-    prefix = f"task-{task.pk}"
-    return {
-        "complete_form": TaskCompleteForm(data, prefix=prefix, initial={"version": task.version}),
-        "reschedule_form": TaskRescheduleForm(
-            data,
-            prefix=prefix,
-            initial={"version": task.version, "due_at": timezone.localtime(task.due_at)},
-        ),
-    }
-
-
-class RowLinks:
-    """The links of a task row, reversed once per page instead of six times per row
-    (reverse() was half the rendering time of a 100-task My tasks page)."""
-
-    MARK = 2_147_483_647
-
-    def __init__(self):
-        def pattern(name: str) -> str:
-            return reverse(name, args=[self.MARK]).replace(str(self.MARK), "{}")
-
-        self.patterns = {
-            "patient": pattern("patients:detail"),
-            "care_plan": pattern("careplans:detail"),
-            "complete": pattern("careplans:task_complete"),
-            "reschedule": pattern("careplans:task_reschedule"),
-        }
-
-    def attach(self, task: Task) -> None:
-        task.links = {
-            "patient": self.patterns["patient"].format(task.patient_id),
-            "care_plan": self.patterns["care_plan"].format(task.care_plan_id)
-            if task.care_plan_id
-            else "",
-            "complete": self.patterns["complete"].format(task.pk),
-            "reschedule": self.patterns["reschedule"].format(task.pk),
-        }
-
-
 def _row(request: HttpRequest, task: Task, **extra) -> HttpResponse:
-    task.overdue = task.is_overdue_at(timezone.now())
-    task.can_change = task.is_open and request.user.has_perm("careplans.change_task")
-    RowLinks().attach(task)
+    """The task's row (My tasks, My day) after an htmx action; its forms come back to
+    the page the row is on."""
+    prepare_task_rows([task], user=request.user, now=timezone.now())
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("careplans:my_tasks")
     # A row with a form given in ``extra`` shows it (reschedule opened, an error);
     # otherwise the compact row.
-    context = {"task": task, "next": reverse("careplans:my_tasks"), **extra}
+    context = {"task": task, "next": next_url, **extra}
     return render(request, "careplans/partials/_my_task_row.html", context)
 
 
@@ -195,6 +161,42 @@ def task_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+def task_snooze(request: HttpRequest, pk: int) -> HttpResponse:
+    """Push the task a day or a week later (buttons on My day and My tasks)."""
+    task = access_task(request.user, pk, perm="careplans.change_task")
+    form = task_forms(task, request.POST or None)["snooze_form"]
+    error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            task = services.task_snooze(
+                task=task,
+                by=request.user,
+                days=form.cleaned_data["days"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except ValidationError as invalid:
+            error = " ".join(invalid.messages)
+        except services.StaleEdit as stale:
+            error = str(stale)
+        else:
+            done = _("Snoozed until %(due)s.") % {
+                "due": formats.date_format(timezone.localtime(task.due_at), "DATETIME_FORMAT")
+            }
+            if request.htmx:
+                return _row(request, task, done=done)
+            messages.success(request, done)
+            return redirect(_back_url(request, task))
+        form.add_error(None, error)
+    if request.htmx:
+        return _row(request, task, snooze_form=form, error=error)
+    return render(
+        request,
+        "careplans/task_action.html",
+        {"form": form, "task": task, "action": _("Snooze"), "back_url": _back_url(request, task)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
 def task_transition(request: HttpRequest, pk: int, target: str) -> HttpResponse:
     """Accept, start, hold, fail, cancel or reject a task (completing has its own page)."""
     task = access_task(request.user, pk, perm="careplans.change_task")
@@ -242,28 +244,35 @@ def task_transition(request: HttpRequest, pk: int, target: str) -> HttpResponse:
 def my_tasks(request: HttpRequest) -> HttpResponse:
     """The signed-in user's open tasks: overdue, due today, upcoming."""
     now = timezone.now()
-    tasks = my_tasks_of(request.user, now=now)
-    can_change = request.user.has_perm("careplans.change_task")
+    data = request.GET.copy()
+    data.setdefault("assignee", str(request.user.pk))
+    filterset = TaskFilter(
+        data, queryset=tasks_visible_to(request.user).open(), user=request.user, now=now
+    )
+    assignee_id = filterset.form.cleaned_data.get("assignee") if filterset.is_valid() else None
+    assignee = filterset.staff.get(assignee_id)
+    # An assignee outside the user's teams is refused by the filter: show their own then.
+    queryset = filterset.qs if filterset.is_valid() else None
+    tasks = my_tasks_of(request.user, now=now, queryset=queryset)
     groups = [
         ("overdue", _("Overdue"), tasks.overdue),
         ("today", _("Due today"), tasks.today),
         ("upcoming", _("Upcoming"), tasks.upcoming),
     ]
     rows = []
-    links = RowLinks()
     for key, label, group in groups:
-        for task in group:
-            task.overdue = key == "overdue"
-            task.can_change = can_change
-            links.attach(task)
+        prepare_task_rows(group, user=request.user, now=now)
         rows.append({"key": key, "label": label, "tasks": group})
     return render(
         request,
         "careplans/my_tasks.html",
         {
+            "filter": filterset,
+            "someone_else": assignee if assignee and assignee != request.user else None,
             "groups": rows,
             "count": tasks.count,
             "truncated": tasks.truncated,
-            "next": reverse("careplans:my_tasks"),
+            # Actions come back to this list, filters included (ids only in the query).
+            "next": request.get_full_path(),
         },
     )

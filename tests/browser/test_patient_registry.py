@@ -10,6 +10,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_coordinator_registers_finds_and_edits_a_patient(page, sign_in, coordinator, team_a):
     sign_in(coordinator)
+    page.get_by_role("link", name="Patients", exact=True).click()  # signing in lands on My day
     page.get_by_role("link", name="Register a patient").click()
     page.get_by_label("MRN").fill("BR-0001")
     page.get_by_label("Given name").fill("Lucia")

@@ -32,9 +32,10 @@ pytestmark = pytest.mark.django_db
 #     reviews, history                              7
 #   the bell's unread count, the audit row          2
 CARE_PLAN_PAGE_BUDGET = 15
-# My tasks: session, user, role names, permissions (2), tasks with patient, plan, goal (1),
-# the bell's unread count (1), the audit row (1).
-MY_TASKS_BUDGET = 8
+# My tasks: session, user, role names, permissions (2), the team staff for the "assigned
+# to" filter (1), tasks with patient, plan, goal (1), the bell's unread count (1), the
+# audit row (1).
+MY_TASKS_BUDGET = 9
 
 
 def _plan_with(size: int, *, patient, coordinator):
