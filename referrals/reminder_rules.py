@@ -1,0 +1,126 @@
+"""The reminders a referral calls for (issue 5, "What creates reminders").
+
+``referral_reminders_sync`` looks at the referral as saved and makes its pending reminders
+match; ``transitions.referral_move`` calls it in the transaction of every move.
+
+- Awaiting a response (sent, received: models.AWAITING_RESPONSE, the same rule as the
+  overdue list): "response overdue" to the referring coordinator at ``response_due_at``,
+  and an escalation to the patient's case manager REMINDERS_ESCALATE_AFTER later. The
+  service's answer (accepted, declined), closing or cancelling cancels them.
+- Scheduled: the patient's appointment reminder (reminders.services.
+  appointment_reminders_schedule: consent per channel, language, quiet hours, a time and
+  a place name only), and "outcome overdue" to the coordinator at the appointment plus
+  REFERRAL_OUTCOME_GRACE, with its escalation. A new appointment time moves them; a
+  no-show, the outcome, closing or cancelling cancels them.
+
+Titles name the referral by number only ("Referral #7"): no service category, reason or
+notes, which may be clinical.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models.functions import Now
+from django.urls import reverse
+from django.utils import timezone
+
+from referrals.models import AWAITING_RESPONSE, Referral, ReferralStatus
+from reminders.models import Reminder, ReminderKind, ReminderState
+from reminders.rules import Wanted, event_key, key_time, object_label, reminders_sync_for
+from reminders.services import appointment_reminders_schedule
+
+K = ReminderKind
+STAFF_KINDS = (K.REFERRAL_RESPONSE_OVERDUE, K.REFERRAL_OUTCOME_OVERDUE, K.ESCALATION)
+
+
+def referral_wanted(referral: Referral) -> list[Wanted]:
+    coordinator = referral.referred_by
+    case_manager = referral.patient.case_manager
+    escalate = (
+        case_manager is not None and case_manager.is_active and case_manager.pk != coordinator.pk
+    )
+    title = f"Referral #{referral.pk}"
+    link = reverse("referrals:detail", args=[referral.pk])
+    if referral.status in AWAITING_RESPONSE and referral.response_due_at:
+        kind, due_at, stage = K.REFERRAL_RESPONSE_OVERDUE, referral.response_due_at, "response"
+    elif referral.status == ReferralStatus.SCHEDULED and referral.appointment_at:
+        kind = K.REFERRAL_OUTCOME_OVERDUE
+        due_at = referral.appointment_at + settings.REFERRAL_OUTCOME_GRACE
+        stage = f"outcome:{key_time(referral.appointment_at)}"
+    else:
+        return []
+    wanted = []
+    if coordinator.is_active:
+        wanted.append(
+            Wanted(
+                kind=kind,
+                recipient=coordinator,
+                send_at=due_at,
+                due_at=due_at,
+                key=event_key(kind, referral, coordinator, due_at),
+                title=title,
+                link=link,
+            )
+        )
+    if escalate:
+        wanted.append(
+            Wanted(
+                kind=K.ESCALATION,
+                recipient=case_manager,
+                send_at=due_at + settings.REMINDERS_ESCALATE_AFTER,
+                due_at=due_at,
+                # Once per deadline of the referral (its response; each appointment's outcome).
+                key=f"{K.ESCALATION}:{object_label(referral)}:{stage}",
+                title=title,
+                link=link,
+            )
+        )
+    return wanted
+
+
+def _place_name(referral: Referral) -> str:
+    """Where the appointment is, by name: never the service (its name or category may
+    say what the appointment is for)."""
+    if referral.service_id:
+        return referral.service.organization.name
+    return referral.recipient_name
+
+
+def _appointment_reminders_sync(referral: Referral) -> None:
+    appointment_at = referral.appointment_at
+    wanted = (
+        referral.status == ReferralStatus.SCHEDULED
+        and appointment_at is not None
+        and referral.patient.is_open
+    )
+    stale = Reminder.objects.pending().about(referral).filter(kind=K.APPOINTMENT)
+    if wanted:
+        stale = stale.exclude(due_at=appointment_at)
+    stale.update(state=ReminderState.CANCELLED, updated_at=Now())
+    if not wanted or appointment_at <= timezone.now():
+        return
+    scheduled = appointment_reminders_schedule(
+        patient=referral.patient,
+        appointment_at=appointment_at,
+        place_name=_place_name(referral),
+        about=referral,
+    )
+    # Scheduled again for the same time after a no-show was cancelled: the same
+    # reminder (one per appointment and channel) goes back in the queue.
+    revived = [row.pk for row in scheduled if row.state == ReminderState.CANCELLED]
+    if revived:
+        # Its time stands (the send re-checks consent and quiet hours).
+        Reminder.objects.filter(pk__in=revived, state=ReminderState.CANCELLED).update(
+            state=ReminderState.SCHEDULED, attempts=0, last_error="", updated_at=Now()
+        )
+
+
+def referral_reminders_sync(referral: Referral) -> None:
+    """After every move of the referral (transitions.referral_move)."""
+    referral = Referral.objects.select_related(
+        "referred_by", "patient__case_manager", "service__organization"
+    ).get(pk=referral.pk)
+    reminders_sync_for(
+        referral, kinds=STAFF_KINDS, wanted=referral_wanted(referral), patient=referral.patient
+    )
+    _appointment_reminders_sync(referral)
