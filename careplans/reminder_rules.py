@@ -27,14 +27,15 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from careplans.models import CarePlan, CarePlanStatus, Goal, Task
 from reminders.models import ReminderKind
 from reminders.rules import (
     Wanted,
     event_key,
+    label_for,
     local_day_start,
     local_day_time,
-    object_label,
     reminders_sync_for,
 )
 
@@ -46,17 +47,31 @@ GOAL_KINDS = (K.GOAL_TARGET_APPROACHING,)
 REVIEWED_STATUSES = (CarePlanStatus.ACTIVE, CarePlanStatus.ON_HOLD)
 
 
-def _patient_link(patient_id: int) -> str:
+def patient_link(patient_id: int) -> str:
     return reverse("patients:detail", args=[patient_id])
 
 
-def task_wanted(task: Task, *, now: datetime.datetime) -> list[Wanted]:
-    if not (task.is_open and task.due_at and task.assignee_id):
-        return []
-    assignee = task.assignee
-    title = f"Task #{task.pk}"
-    link = _patient_link(task.patient_id)
-    overdue_at = task.due_at + settings.REMINDERS_OVERDUE_AFTER
+def care_plan_link(care_plan_id: int) -> str:
+    return reverse("careplans:detail", args=[care_plan_id])
+
+
+# --- Tasks -----------------------------------------------------------------------------------
+
+
+def task_wanted_for(
+    *,
+    task_id: int,
+    patient_id: int,
+    due_at: datetime.datetime,
+    assignee: User,
+    case_manager: User | None,
+    now: datetime.datetime,
+) -> list[Wanted]:
+    """The reminders of an open task (plain values: reminders/demo.py calls this too)."""
+    label = label_for(Task, task_id)
+    title = f"Task #{task_id}"
+    link = patient_link(patient_id)
+    overdue_at = due_at + settings.REMINDERS_OVERDUE_AFTER
     wanted = []
     if overdue_at > now:
         # Created or moved when already past its overdue time: the overdue one says it all.
@@ -64,9 +79,9 @@ def task_wanted(task: Task, *, now: datetime.datetime) -> list[Wanted]:
             Wanted(
                 kind=K.TASK_DUE,
                 recipient=assignee,
-                send_at=task.due_at,
-                due_at=task.due_at,
-                key=event_key(K.TASK_DUE, task, assignee, task.due_at),
+                send_at=due_at,
+                due_at=due_at,
+                key=event_key(K.TASK_DUE, label, assignee.pk, due_at),
                 title=title,
                 link=link,
             )
@@ -76,27 +91,39 @@ def task_wanted(task: Task, *, now: datetime.datetime) -> list[Wanted]:
             kind=K.TASK_OVERDUE,
             recipient=assignee,
             send_at=overdue_at,
-            due_at=task.due_at,
-            key=event_key(K.TASK_OVERDUE, task, assignee, task.due_at),
+            due_at=due_at,
+            key=event_key(K.TASK_OVERDUE, label, assignee.pk, due_at),
             title=title,
             link=link,
         )
     )
-    case_manager = task.patient.case_manager
     if case_manager is not None and case_manager.is_active and case_manager.pk != assignee.pk:
         wanted.append(
             Wanted(
                 kind=K.ESCALATION,
                 recipient=case_manager,
-                send_at=task.due_at + settings.REMINDERS_ESCALATE_AFTER,
-                due_at=task.due_at,
+                send_at=due_at + settings.REMINDERS_ESCALATE_AFTER,
+                due_at=due_at,
                 # Once per task, whatever its due time, assignee or case manager.
-                key=f"{K.ESCALATION}:{object_label(task)}",
+                key=f"{K.ESCALATION}:{label}",
                 title=title,
                 link=link,
             )
         )
     return wanted
+
+
+def task_wanted(task: Task, *, now: datetime.datetime) -> list[Wanted]:
+    if not (task.is_open and task.due_at and task.assignee_id):
+        return []
+    return task_wanted_for(
+        task_id=task.pk,
+        patient_id=task.patient_id,
+        due_at=task.due_at,
+        assignee=task.assignee,
+        case_manager=task.patient.case_manager,
+        now=now,
+    )
 
 
 def task_reminders_sync(task: Task) -> None:
@@ -110,28 +137,40 @@ def task_reminders_sync(task: Task) -> None:
     )
 
 
-def care_plan_wanted(care_plan: CarePlan, *, now: datetime.datetime) -> list[Wanted]:
-    day = care_plan.next_review_date
-    if care_plan.status not in REVIEWED_STATUSES or day is None:
-        return []
-    patient = care_plan.patient
-    recipients = []
-    for user in (patient.case_manager, patient.primary_coordinator):
+# --- Care plan reviews -----------------------------------------------------------------------
+
+
+def review_recipients(*users: User | None) -> list[User]:
+    """The patient's case manager and primary coordinator: each once, if active."""
+    recipients: list[User] = []
+    for user in users:
         if user is not None and user.is_active and user not in recipients:
             recipients.append(user)
-    title = f"Care plan #{care_plan.pk}"
-    link = reverse("careplans:detail", args=[care_plan.pk])
+    return recipients
+
+
+def care_plan_wanted_for(
+    *,
+    care_plan_id: int,
+    review_date: datetime.date,
+    recipients: list[User],
+    now: datetime.datetime,
+) -> list[Wanted]:
+    """The review reminders of a plan in force (plain values: reminders/demo.py too)."""
+    label = label_for(CarePlan, care_plan_id)
+    title = f"Care plan #{care_plan_id}"
+    link = care_plan_link(care_plan_id)
     wanted = []
     for user in recipients:
-        due_at = local_day_start(day, user)
+        due_at = local_day_start(review_date, user)
         if due_at > now:
             wanted.append(
                 Wanted(
                     kind=K.CARE_PLAN_REVIEW_DUE,
                     recipient=user,
-                    send_at=local_day_time(day - settings.REMINDERS_REVIEW_LEAD, user),
+                    send_at=local_day_time(review_date - settings.REMINDERS_REVIEW_LEAD, user),
                     due_at=due_at,
-                    key=event_key(K.CARE_PLAN_REVIEW_DUE, care_plan, user, due_at),
+                    key=event_key(K.CARE_PLAN_REVIEW_DUE, label, user.pk, due_at),
                     title=title,
                     link=link,
                 )
@@ -140,14 +179,26 @@ def care_plan_wanted(care_plan: CarePlan, *, now: datetime.datetime) -> list[Wan
             Wanted(
                 kind=K.CARE_PLAN_REVIEW_OVERDUE,
                 recipient=user,
-                send_at=local_day_time(day + datetime.timedelta(days=1), user),
+                send_at=local_day_time(review_date + datetime.timedelta(days=1), user),
                 due_at=due_at,
-                key=event_key(K.CARE_PLAN_REVIEW_OVERDUE, care_plan, user, due_at),
+                key=event_key(K.CARE_PLAN_REVIEW_OVERDUE, label, user.pk, due_at),
                 title=title,
                 link=link,
             )
         )
     return wanted
+
+
+def care_plan_wanted(care_plan: CarePlan, *, now: datetime.datetime) -> list[Wanted]:
+    if care_plan.status not in REVIEWED_STATUSES or care_plan.next_review_date is None:
+        return []
+    patient = care_plan.patient
+    return care_plan_wanted_for(
+        care_plan_id=care_plan.pk,
+        review_date=care_plan.next_review_date,
+        recipients=review_recipients(patient.case_manager, patient.primary_coordinator),
+        now=now,
+    )
 
 
 def care_plan_reminders_sync(care_plan: CarePlan) -> None:
@@ -163,25 +214,44 @@ def care_plan_reminders_sync(care_plan: CarePlan) -> None:
     )
 
 
-def goal_wanted(goal: Goal, *, now: datetime.datetime) -> list[Wanted]:
-    day = goal.target_date
-    owner = goal.owner
-    if not goal.is_open or day is None or owner is None or not owner.is_active:
-        return []
-    due_at = local_day_start(day, owner)
-    if due_at + datetime.timedelta(days=1) <= now:
+# --- Goals -----------------------------------------------------------------------------------
+
+
+def goal_wanted_for(
+    *,
+    goal_id: int,
+    care_plan_id: int,
+    target_date: datetime.date,
+    owner: User,
+    now: datetime.datetime,
+) -> list[Wanted]:
+    """The reminder of an open goal (plain values: reminders/demo.py too)."""
+    due_at = local_day_start(target_date, owner)
+    if not owner.is_active or due_at + datetime.timedelta(days=1) <= now:
         return []  # the target date has gone by: nothing is approaching
     return [
         Wanted(
             kind=K.GOAL_TARGET_APPROACHING,
             recipient=owner,
-            send_at=local_day_time(day - settings.REMINDERS_GOAL_TARGET_LEAD, owner),
+            send_at=local_day_time(target_date - settings.REMINDERS_GOAL_TARGET_LEAD, owner),
             due_at=due_at,
-            key=event_key(K.GOAL_TARGET_APPROACHING, goal, owner, due_at),
-            title=f"Goal #{goal.pk}",
-            link=reverse("careplans:detail", args=[goal.care_plan_id]),
+            key=event_key(K.GOAL_TARGET_APPROACHING, label_for(Goal, goal_id), owner.pk, due_at),
+            title=f"Goal #{goal_id}",
+            link=care_plan_link(care_plan_id),
         )
     ]
+
+
+def goal_wanted(goal: Goal, *, now: datetime.datetime) -> list[Wanted]:
+    if not goal.is_open or goal.target_date is None or goal.owner is None:
+        return []
+    return goal_wanted_for(
+        goal_id=goal.pk,
+        care_plan_id=goal.care_plan_id,
+        target_date=goal.target_date,
+        owner=goal.owner,
+        now=now,
+    )
 
 
 def goal_reminders_sync(goal: Goal) -> None:

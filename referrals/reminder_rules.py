@@ -19,36 +19,44 @@ notes, which may be clinical.
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from referrals.models import AWAITING_RESPONSE, Referral, ReferralStatus
 from reminders.models import Reminder, ReminderKind, ReminderState
-from reminders.rules import Wanted, event_key, key_time, object_label, reminders_sync_for
+from reminders.rules import Wanted, event_key, key_time, label_for, reminders_sync_for
 from reminders.services import appointment_reminders_schedule
 
 K = ReminderKind
 STAFF_KINDS = (K.REFERRAL_RESPONSE_OVERDUE, K.REFERRAL_OUTCOME_OVERDUE, K.ESCALATION)
 
 
-def referral_wanted(referral: Referral) -> list[Wanted]:
-    coordinator = referral.referred_by
-    case_manager = referral.patient.case_manager
-    escalate = (
-        case_manager is not None and case_manager.is_active and case_manager.pk != coordinator.pk
-    )
-    title = f"Referral #{referral.pk}"
-    link = reverse("referrals:detail", args=[referral.pk])
-    if referral.status in AWAITING_RESPONSE and referral.response_due_at:
-        kind, due_at, stage = K.REFERRAL_RESPONSE_OVERDUE, referral.response_due_at, "response"
-    elif referral.status == ReferralStatus.SCHEDULED and referral.appointment_at:
+def referral_wanted_for(
+    *,
+    referral_id: int,
+    status: str,
+    response_due_at: datetime.datetime | None,
+    appointment_at: datetime.datetime | None,
+    coordinator: User,
+    case_manager: User | None,
+) -> list[Wanted]:
+    """The coordinator's deadline and its escalation (plain values: reminders/demo.py too)."""
+    if status in AWAITING_RESPONSE and response_due_at:
+        kind, due_at, stage = K.REFERRAL_RESPONSE_OVERDUE, response_due_at, "response"
+    elif status == ReferralStatus.SCHEDULED and appointment_at:
         kind = K.REFERRAL_OUTCOME_OVERDUE
-        due_at = referral.appointment_at + settings.REFERRAL_OUTCOME_GRACE
-        stage = f"outcome:{key_time(referral.appointment_at)}"
+        due_at = appointment_at + settings.REFERRAL_OUTCOME_GRACE
+        stage = f"outcome:{key_time(appointment_at)}"
     else:
         return []
+    label = label_for(Referral, referral_id)
+    title = f"Referral #{referral_id}"
+    link = reverse("referrals:detail", args=[referral_id])
     wanted = []
     if coordinator.is_active:
         wanted.append(
@@ -57,12 +65,12 @@ def referral_wanted(referral: Referral) -> list[Wanted]:
                 recipient=coordinator,
                 send_at=due_at,
                 due_at=due_at,
-                key=event_key(kind, referral, coordinator, due_at),
+                key=event_key(kind, label, coordinator.pk, due_at),
                 title=title,
                 link=link,
             )
         )
-    if escalate:
+    if case_manager is not None and case_manager.is_active and case_manager.pk != coordinator.pk:
         wanted.append(
             Wanted(
                 kind=K.ESCALATION,
@@ -70,12 +78,23 @@ def referral_wanted(referral: Referral) -> list[Wanted]:
                 send_at=due_at + settings.REMINDERS_ESCALATE_AFTER,
                 due_at=due_at,
                 # Once per deadline of the referral (its response; each appointment's outcome).
-                key=f"{K.ESCALATION}:{object_label(referral)}:{stage}",
+                key=f"{K.ESCALATION}:{label}:{stage}",
                 title=title,
                 link=link,
             )
         )
     return wanted
+
+
+def referral_wanted(referral: Referral) -> list[Wanted]:
+    return referral_wanted_for(
+        referral_id=referral.pk,
+        status=referral.status,
+        response_due_at=referral.response_due_at,
+        appointment_at=referral.appointment_at,
+        coordinator=referral.referred_by,
+        case_manager=referral.patient.case_manager,
+    )
 
 
 def _place_name(referral: Referral) -> str:

@@ -48,13 +48,18 @@ def object_label(obj: models.Model) -> str:
     return _object_label(obj)
 
 
+def label_for(model: type[models.Model], pk: int) -> str:
+    """``object_label`` from a model and a primary key (bulk demo data has no instances)."""
+    return f"{model._meta.label_lower}:{pk}"
+
+
 def key_time(when: datetime.datetime) -> str:
     return when.astimezone(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def event_key(kind: str, about: models.Model, recipient: User, due_at: datetime.datetime) -> str:
+def event_key(kind: str, label: str, recipient_id: int, due_at: datetime.datetime) -> str:
     """One event: this kind, about this object, for this recipient, due at this time."""
-    return f"{kind}:{object_label(about)}:u{recipient.pk}:{key_time(due_at)}"
+    return f"{kind}:{label}:u{recipient_id}:{key_time(due_at)}"
 
 
 def local_day_start(day: datetime.date, user: User) -> datetime.datetime:
