@@ -44,6 +44,7 @@ def referral_wanted_for(
     appointment_at: datetime.datetime | None,
     coordinator: User,
     case_manager: User | None,
+    link: str,
 ) -> list[Wanted]:
     """The coordinator's deadline and its escalation (plain values: reminders/demo.py too)."""
     if status in AWAITING_RESPONSE and response_due_at:
@@ -56,7 +57,6 @@ def referral_wanted_for(
         return []
     label = label_for(Referral, referral_id)
     title = f"Referral #{referral_id}"
-    link = reverse("referrals:detail", args=[referral_id])
     wanted = []
     if coordinator.is_active:
         wanted.append(
@@ -94,15 +94,14 @@ def referral_wanted(referral: Referral) -> list[Wanted]:
         appointment_at=referral.appointment_at,
         coordinator=referral.referred_by,
         case_manager=referral.patient.case_manager,
+        link=reverse("referrals:detail", args=[referral.pk]),
     )
 
 
-def _place_name(referral: Referral) -> str:
-    """Where the appointment is, by name: never the service (its name or category may
-    say what the appointment is for)."""
-    if referral.service_id:
-        return referral.service.organization.name
-    return referral.recipient_name
+def place_name(organization_name: str | None, recipient_name: str) -> str:
+    """Where the appointment is, by name: the organisation (or the named recipient outside
+    the directory), never the service, whose name or category may say what it is for."""
+    return organization_name or recipient_name
 
 
 def _appointment_reminders_sync(referral: Referral) -> None:
@@ -121,7 +120,10 @@ def _appointment_reminders_sync(referral: Referral) -> None:
     scheduled = appointment_reminders_schedule(
         patient=referral.patient,
         appointment_at=appointment_at,
-        place_name=_place_name(referral),
+        place_name=place_name(
+            referral.service.organization.name if referral.service_id else None,
+            referral.recipient_name,
+        ),
         about=referral,
     )
     # Scheduled again for the same time after a no-show was cancelled: the same
