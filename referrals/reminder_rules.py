@@ -145,3 +145,11 @@ def referral_reminders_sync(referral: Referral) -> None:
         referral, kinds=STAFF_KINDS, wanted=referral_wanted(referral), patient=referral.patient
     )
     _appointment_reminders_sync(referral)
+
+
+def patient_reminders_sync(patient_id: int) -> None:
+    """The patient's case manager changed, or their consent or status: their open
+    referrals' escalations and appointment reminders follow (for the services that
+    change them; careplans.reminder_rules.patient_reminders_sync does the same for work)."""
+    for referral in Referral.objects.open().filter(patient_id=patient_id):
+        referral_reminders_sync(referral)

@@ -246,3 +246,17 @@ def test_the_patients_message_has_no_clinical_detail_and_speaks_their_language(
     assert set(about(referral, kind=K.APPOINTMENT).values_list("state", flat=True)) == {
         ReminderState.SENT
     }
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_patient_who_is_no_longer_open_gets_no_appointment_reminder(consenting, coordinator):
+    """For patients.services.patient_set_status: a discharge re-syncs the open referrals."""
+    from patients.models import Patient, PatientStatus
+    from referrals.reminder_rules import patient_reminders_sync
+
+    referral = ReferralFactory(patient=consenting, referred_by=coordinator, accepted=True)
+    move(referral, S.SCHEDULED, appointment_at=NOW + 5 * DAY)
+    assert about(referral, kind=K.APPOINTMENT).pending().count() == 2
+    Patient.objects.filter(pk=consenting.pk).update(status=PatientStatus.DECEASED)
+    patient_reminders_sync(consenting.pk)
+    assert not about(referral, kind=K.APPOINTMENT).pending().exists()
