@@ -61,16 +61,15 @@ def care_plan_link(care_plan_id: int) -> str:
 def task_wanted_for(
     *,
     task_id: int,
-    patient_id: int,
     due_at: datetime.datetime,
     assignee: User,
     case_manager: User | None,
     now: datetime.datetime,
+    link: str,
 ) -> list[Wanted]:
     """The reminders of an open task (plain values: reminders/demo.py calls this too)."""
     label = label_for(Task, task_id)
     title = f"Task #{task_id}"
-    link = patient_link(patient_id)
     overdue_at = due_at + settings.REMINDERS_OVERDUE_AFTER
     wanted = []
     if overdue_at > now:
@@ -118,11 +117,11 @@ def task_wanted(task: Task, *, now: datetime.datetime) -> list[Wanted]:
         return []
     return task_wanted_for(
         task_id=task.pk,
-        patient_id=task.patient_id,
         due_at=task.due_at,
         assignee=task.assignee,
         case_manager=task.patient.case_manager,
         now=now,
+        link=patient_link(task.patient_id),
     )
 
 
@@ -155,11 +154,11 @@ def care_plan_wanted_for(
     review_date: datetime.date,
     recipients: list[User],
     now: datetime.datetime,
+    link: str,
 ) -> list[Wanted]:
     """The review reminders of a plan in force (plain values: reminders/demo.py too)."""
     label = label_for(CarePlan, care_plan_id)
     title = f"Care plan #{care_plan_id}"
-    link = care_plan_link(care_plan_id)
     wanted = []
     for user in recipients:
         due_at = local_day_start(review_date, user)
@@ -198,6 +197,7 @@ def care_plan_wanted(care_plan: CarePlan, *, now: datetime.datetime) -> list[Wan
         review_date=care_plan.next_review_date,
         recipients=review_recipients(patient.case_manager, patient.primary_coordinator),
         now=now,
+        link=care_plan_link(care_plan.pk),
     )
 
 
@@ -220,10 +220,10 @@ def care_plan_reminders_sync(care_plan: CarePlan) -> None:
 def goal_wanted_for(
     *,
     goal_id: int,
-    care_plan_id: int,
     target_date: datetime.date,
     owner: User,
     now: datetime.datetime,
+    link: str,
 ) -> list[Wanted]:
     """The reminder of an open goal (plain values: reminders/demo.py too)."""
     due_at = local_day_start(target_date, owner)
@@ -237,7 +237,7 @@ def goal_wanted_for(
             due_at=due_at,
             key=event_key(K.GOAL_TARGET_APPROACHING, label_for(Goal, goal_id), owner.pk, due_at),
             title=f"Goal #{goal_id}",
-            link=care_plan_link(care_plan_id),
+            link=link,
         )
     ]
 
@@ -247,10 +247,10 @@ def goal_wanted(goal: Goal, *, now: datetime.datetime) -> list[Wanted]:
         return []
     return goal_wanted_for(
         goal_id=goal.pk,
-        care_plan_id=goal.care_plan_id,
         target_date=goal.target_date,
         owner=goal.owner,
         now=now,
+        link=care_plan_link(goal.care_plan_id),
     )
 
 
