@@ -367,6 +367,11 @@ REMINDERS_APPOINTMENT_LEAD = timedelta(
 REMINDERS_OVERDUE_AFTER = timedelta(hours=env.int("REMINDERS_OVERDUE_AFTER_HOURS", default=24))
 REMINDERS_ESCALATE_AFTER = timedelta(hours=env.int("REMINDERS_ESCALATE_AFTER_HOURS", default=24))
 REMINDERS_DIGEST_TIME = env.str("REMINDERS_DIGEST_TIME", default="07:30")
+# Reminders about a date (a care plan's review, a goal's target) go out this long before
+# it, at REMINDERS_DAY_TIME in the recipient's time zone (careplans/reminder_rules.py).
+REMINDERS_REVIEW_LEAD = timedelta(days=env.int("REMINDERS_REVIEW_LEAD_DAYS", default=7))
+REMINDERS_GOAL_TARGET_LEAD = timedelta(days=env.int("REMINDERS_GOAL_TARGET_LEAD_DAYS", default=7))
+REMINDERS_DAY_TIME = env.str("REMINDERS_DAY_TIME", default="08:00")
 REMINDERS_DEFAULT_DELIVERY = env.str("REMINDERS_DEFAULT_DELIVERY", default="both")
 # Text messages: a backend class (reminders/sms.py). Development writes files under var/sms;
 # production has none until a provider's backend is configured (such reminders fail).

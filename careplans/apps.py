@@ -11,3 +11,8 @@ class CareplansConfig(AppConfig):
         from patients import sections
 
         sections.register(order=20)(patient_care_section)
+
+        from careplans.selectors import task_digest_items
+        from reminders.digest import register_digest_source
+
+        register_digest_source("careplans.tasks", task_digest_items)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -24,6 +25,7 @@ from careplans.models import (
 )
 from patients.models import Patient
 from patients.selectors import patients_visible_to
+from reminders.digest import DigestItem
 
 RECENT_PROGRESS = 5
 CLOSED_TASKS_SHOWN = 20
@@ -172,3 +174,29 @@ def my_tasks(
         upcoming=[t for t in rows if t.due_at >= midnight],
         truncated=truncated,
     )
+
+
+# How many items one source gives a digest at most: it is a day's list, not an export.
+DIGEST_LIMIT = 200
+
+
+def task_digest_items(*, user: User, until: datetime.datetime) -> list[DigestItem]:
+    """Digest source (reminders.digest): the user's open tasks in scope due before
+    ``until`` (overdue ones included). Labels carry the number only, never the task's
+    description, which may be clinical."""
+    rows = (
+        tasks_visible_to(user)
+        .open()
+        .assigned_to(user)
+        .filter(due_at__lt=until)
+        .order_by("due_at", "pk")
+        .values_list("pk", "due_at", "patient_id")[:DIGEST_LIMIT]
+    )
+    return [
+        DigestItem(
+            label=f"Task #{pk} due",
+            due_at=due_at,
+            link=reverse("patients:detail", args=[patient_id]),
+        )
+        for pk, due_at, patient_id in rows
+    ]

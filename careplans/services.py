@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import TeamMembership, User
 from carehub.transitions import guarded_update
+from careplans import reminder_rules
 from careplans.models import (
     CarePlan,
     CarePlanNeed,
@@ -146,6 +147,8 @@ def careplan_update(
             CarePlan.objects, pk=candidate.pk, expected={"version": expected_version}, changes={}
         )
     candidate.refresh_from_db()
+    if "next_review_date" in changed:
+        reminder_rules.care_plan_reminders_sync(candidate)
     return candidate
 
 
@@ -183,6 +186,7 @@ def careplan_record_review(
     )
     if not won:
         raise StaleEdit(_("care plan"))
+    reminder_rules.care_plan_reminders_sync(current)
     return review
 
 
@@ -194,6 +198,7 @@ def goal_create(*, care_plan: CarePlan, by: User, data: dict) -> Goal:
     goal.full_clean()
     goal.save()
     record_created(goal, by=by)
+    reminder_rules.goal_reminders_sync(goal)
     return goal
 
 
@@ -220,6 +225,8 @@ def goal_update(*, goal: Goal, by: User, data: dict, expected_version: int) -> G
         if not won:
             raise StaleEdit(_("goal"))
         candidate.refresh_from_db()
+        if {"target_date", "owner"} & set(changed):
+            reminder_rules.goal_reminders_sync(candidate)
     return candidate
 
 
@@ -264,6 +271,7 @@ def task_create(*, patient: Patient, by: User, data: dict) -> Task:
     task.full_clean()
     task.save()
     record_created(task, by=by)
+    reminder_rules.task_reminders_sync(task)
     return task
 
 
@@ -288,6 +296,7 @@ def task_reschedule(
     ):
         raise StaleEdit(_("task"))
     current.refresh_from_db()
+    reminder_rules.task_reminders_sync(current)
     return current
 
 

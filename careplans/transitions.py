@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from carehub.transitions import InvalidTransition, StaleEdit, guarded_update, machine
+from careplans import reminder_rules
 from careplans.models import (
     CarePlan,
     CarePlanStatus,
@@ -151,6 +152,8 @@ def _move(
         raise StaleEdit(what)
     _record(current, by=by, from_status=current.status, to_status=target, reason=reason, when=when)
     current.refresh_from_db()
+    # Started, kept or cancelled with the move (a closed task's reminders are cancelled).
+    reminder_rules.reminders_follow(current)
     return current
 
 
@@ -430,4 +433,5 @@ def _create_next_occurrence(task: Task, *, by: User) -> Task | None:
     )
     following.save()
     record_created(following, by=by)
+    reminder_rules.task_reminders_sync(following)
     return following

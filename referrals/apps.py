@@ -11,3 +11,8 @@ class ReferralsConfig(AppConfig):
         from referrals.pages import patient_section
 
         sections.register(order=30)(patient_section)
+
+        from referrals.selectors import referral_digest_items
+        from reminders.digest import register_digest_source
+
+        register_digest_source("referrals.deadlines", referral_digest_items)

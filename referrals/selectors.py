@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import (
     Case,
@@ -19,18 +20,21 @@ from django.db.models import (
     Value,
     When,
 )
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import CareTeam, User
 from patients.models import Patient
 from patients.selectors import patients_visible_to
 from referrals.models import (
+    AWAITING_RESPONSE,
     Referral,
     ReferralStatus,
     ReferralTransition,
     Service,
     SharingConsent,
 )
+from reminders.digest import DigestItem
 
 # --- Scope ------------------------------------------------------------------------------
 
@@ -269,3 +273,41 @@ def referral_figures(
         )
         result["teams" if level == "team" else "coordinators"].append(figures)
     return result
+
+
+# --- Digest -------------------------------------------------------------------------------
+
+# How many items one source gives a digest at most: it is a day's list, not an export.
+DIGEST_LIMIT = 200
+
+
+def referral_digest_items(*, user, until: datetime.datetime) -> list[DigestItem]:
+    """Digest source (reminders.digest): the user's referrals in scope waiting for an
+    answer past (or today by) their response deadline, and appointments whose outcome is
+    due by ``until`` (the appointment plus REFERRAL_OUTCOME_GRACE, the overdue rule).
+    Labels carry the number only: no service, category, reason or notes."""
+    grace = settings.REFERRAL_OUTCOME_GRACE
+    mine = referrals_visible_to(user).filter(referred_by=user)
+    awaiting = mine.filter(status__in=AWAITING_RESPONSE, response_due_at__lt=until)
+    no_outcome = mine.filter(status=ReferralStatus.SCHEDULED, appointment_at__lt=until - grace)
+    items = [
+        DigestItem(
+            label=f"Referral #{pk} awaiting response",
+            due_at=due_at,
+            link=reverse("referrals:detail", args=[pk]),
+        )
+        for pk, due_at in awaiting.order_by("response_due_at", "pk").values_list(
+            "pk", "response_due_at"
+        )[:DIGEST_LIMIT]
+    ]
+    items += [
+        DigestItem(
+            label=f"Referral #{pk} appointment without outcome",
+            due_at=appointment_at + grace,
+            link=reverse("referrals:detail", args=[pk]),
+        )
+        for pk, appointment_at in no_outcome.order_by("appointment_at", "pk").values_list(
+            "pk", "appointment_at"
+        )[:DIGEST_LIMIT]
+    ]
+    return items

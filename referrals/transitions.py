@@ -25,6 +25,7 @@ from referrals.models import (
     ReferralTransition,
     response_deadline,
 )
+from referrals.reminder_rules import referral_reminders_sync
 
 __all__ = ["LINK_MOVES", "REFERRAL_STATUS", "InvalidTransition", "StaleEdit", "referral_move"]
 
@@ -161,5 +162,7 @@ def referral_move(
         reason=reason,
     )
     current.refresh_from_db()
+    # Started, moved or cancelled with the move (reminders written in this transaction).
+    referral_reminders_sync(current)
     record.referral = current
     return record
