@@ -12,7 +12,12 @@ class CareplansConfig(AppConfig):
 
         sections.register(order=20)(patient_care_section)
 
+        from careplans.reminder_rules import patient_reminders_sync
         from careplans.selectors import task_digest_items
+        from patients.hooks import register_patient_sync
         from reminders.digest import register_digest_source
+
+        # A patient's status, staff or consents changed: their reminders follow.
+        register_patient_sync(patient_reminders_sync)
 
         register_digest_source("careplans.tasks", task_digest_items)

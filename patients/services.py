@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import TeamMembership, User
 from carehub.transitions import InvalidTransition, StaleEdit, guarded_update, machine
+from patients.hooks import WATCHED_FIELDS, patients_changed
 from patients.models import Patient, PatientEvent, PatientEventKind, PatientStatus
 from patients.selectors import patient_duplicates, patients_visible_to
 
@@ -110,6 +111,8 @@ def patient_update(*, patient: Patient, by: User, data: dict, expected_version: 
             :200
         ],
     )
+    if WATCHED_FIELDS.intersection(changed):
+        patients_changed([candidate.pk])
     candidate.refresh_from_db()
     return candidate
 
@@ -137,6 +140,7 @@ def patient_set_status(
         to_value=status,
         reason=reason,
     )
+    patients_changed([current.pk])
     current.refresh_from_db()
     return current
 
@@ -245,4 +249,5 @@ def patient_reassign(
             to_value=str(to)[:200],
             reason=note,
         )
+    patients_changed(p.pk for p in patients)
     return list(Patient.objects.filter(pk__in=[p.pk for p in patients]).order_by("pk"))

@@ -12,7 +12,12 @@ class ReferralsConfig(AppConfig):
 
         sections.register(order=30)(patient_section)
 
+        from patients.hooks import register_patient_sync
+        from referrals.reminder_rules import patient_reminders_sync
         from referrals.selectors import referral_digest_items
         from reminders.digest import register_digest_source
+
+        # A patient's status, staff or consents changed: their reminders follow.
+        register_patient_sync(patient_reminders_sync)
 
         register_digest_source("referrals.deadlines", referral_digest_items)

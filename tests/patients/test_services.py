@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.forms.models import model_to_dict
+from django.utils import timezone
 
 from carehub.transitions import InvalidTransition, StaleEdit
 from patients import services
@@ -165,3 +166,55 @@ def test_every_status_move(current, target, team_a, coordinator):
         assert str(PatientStatus(current).label) in str(refused.value)
         patient.refresh_from_db()
         assert patient.status == current and patient.version == 1
+
+
+def test_discharge_cancels_the_patients_pending_appointment_reminder(
+    patient, coordinator, django_capture_on_commit_callbacks
+):
+    from reminders.models import Reminder, ReminderState
+    from tests.referrals.factories import ReferralFactory
+
+    patient.consent_email = True
+    patient.save(update_fields=["consent_email"])
+    ReferralFactory(patient=patient, referred_by=coordinator, scheduled=True)
+    pending = Reminder.objects.filter(recipient_patient=patient, state=ReminderState.SCHEDULED)
+    assert pending.exists()
+    services.patient_set_status(
+        patient=patient,
+        by=coordinator,
+        status=PatientStatus.DISCHARGED,
+        reason="Moved away",
+        expected_version=Patient.objects.get(pk=patient.pk).version,
+    )
+    assert not pending.exists()
+
+
+def test_reassigning_moves_escalations_to_the_new_case_manager(
+    patient, coordinator, case_manager, team_a
+):
+    from accounts.roles import Role
+    from careplans.services import task_create
+    from reminders.models import Reminder, ReminderKind, ReminderState
+    from tests.factories import UserFactory
+
+    task_create(
+        patient=patient,
+        by=coordinator,
+        data={
+            "description": "Call back",
+            "due_at": timezone.now() + datetime.timedelta(days=1),
+            "assignee": coordinator,
+        },
+    )
+    escalations = Reminder.objects.filter(
+        kind=ReminderKind.ESCALATION, state=ReminderState.SCHEDULED
+    )
+    assert list(escalations.values_list("recipient_user", flat=True)) == [case_manager.pk]
+    other = UserFactory(role=Role.CASE_MANAGER, teams=[team_a])
+    services.patient_update(
+        patient=patient,
+        by=coordinator,
+        data={"case_manager": other},
+        expected_version=Patient.objects.get(pk=patient.pk).version,
+    )
+    assert list(escalations.values_list("recipient_user", flat=True)) == [other.pk]
