@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from careplans.models import Goal
 from patients.models import Language
 from patients.selectors import team_staff, teams_of
 from referrals.models import (
@@ -92,6 +93,16 @@ class ReferralForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    goal = forms.ModelChoiceField(
+        label=_("Care plan goal it works toward"), queryset=Goal.objects.none(), required=False
+    )
+
+    def __init__(self, *args, patient=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if patient is not None:
+            self.fields["goal"].queryset = (
+                Goal.objects.filter(care_plan__patient=patient).open().order_by("description")
+            )
 
     def selected_service(self) -> Service | None:
         """The service chosen so far (posted, or the draft's), to show it checked."""

@@ -410,6 +410,15 @@ class Referral(models.Model):
     outcome_note = models.TextField(_("outcome details"), blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     closing_reason = models.TextField(_("closing reason"), blank=True)
+    goal = models.ForeignKey(
+        "careplans.Goal",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referrals",
+        verbose_name=_("care plan goal"),
+        help_text=_("The goal of the patient's care plan this referral works toward."),
+    )
     rerouted_from = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -478,6 +487,8 @@ class Referral(models.Model):
         unknown = set(self.needs or []) - set(Need.values)
         if unknown:
             raise ValidationError({"needs": _("Unknown need: %(v)s") % {"v": ", ".join(unknown)}})
+        if self.goal_id and self.goal.care_plan.patient_id != self.patient_id:
+            raise ValidationError({"goal": _("Choose a goal of this patient's care plan.")})
 
     @property
     def is_open(self) -> bool:

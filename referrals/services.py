@@ -50,6 +50,7 @@ EDITABLE_FIELDS = [
     "reason",
     "needs",
     "priority",
+    "goal",
 ]
 
 # A contact that carries the service's answer moves the referral (contact_log_record).

@@ -110,7 +110,9 @@ def referral_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
     found = services_search(**search.search_arguments())[:30]
     if request.htmx and request.method == "GET":
         return render(request, "referrals/partials/_picker_results.html", {"services": found})
-    form = ReferralForm(request.POST or None, initial={"service": request.GET.get("service")})
+    form = ReferralForm(
+        request.POST or None, initial={"service": request.GET.get("service")}, patient=patient
+    )
     duplicate = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -157,7 +159,7 @@ def referral_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "version": referral.version,
         **{name: getattr(referral, name) for name in services.EDITABLE_FIELDS},
     }
-    form = ReferralEditForm(request.POST or None, initial=initial)
+    form = ReferralEditForm(request.POST or None, initial=initial, patient=referral.patient)
     duplicate = None
     if request.method == "POST" and form.is_valid():
         try:

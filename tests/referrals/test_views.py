@@ -349,3 +349,24 @@ def test_reroute_from_the_page(client, coordinator, patient):
     )  # fmt: skip
     new = Referral.objects.get(rerouted_from=declined)
     assert response["Location"] == reverse("referrals:detail", args=[new.pk])
+
+
+def test_a_referral_links_to_a_goal_of_the_patients_plan(client, coordinator, patient, patient_b):
+    from careplans.models import Goal
+    from tests.careplans.factories import CarePlanFactory, GoalFactory
+
+    goal = GoalFactory(
+        care_plan=CarePlanFactory(patient=patient, author=coordinator, active=True), active=True
+    )
+    foreign = GoalFactory(care_plan=CarePlanFactory(patient=patient_b, active=True), active=True)
+    service = ServiceFactory()
+    client.force_login(coordinator)
+    url = reverse("referrals:create", args=[patient.pk])
+    data = {"service": service.pk, "reason": "Food support", "priority": "routine"}
+    refused = client.post(url, {**data, "goal": foreign.pk})
+    assert "goal" in refused.context["form"].errors
+    assert client.post(url, {**data, "goal": goal.pk}).status_code == 302
+    referral = Referral.objects.get(patient=patient)
+    assert referral.goal == goal and list(Goal.objects.get(pk=goal.pk).referrals.all()) == [
+        referral
+    ]
