@@ -11,6 +11,8 @@ urlpatterns = [
     path("care-plans/", include("careplans.urls")),
     path("referrals/", include("referrals.urls")),
     path("audit/", include("audit.urls")),
+    path("api/", include("api.urls")),
+    path("fhir/", include("fhir.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,31 @@
+"""Request rates per user and per anonymous client, read from settings.API_THROTTLE_RATES
+on every request (DRF's own classes read them once at import, so tests could not set them).
+
+Counters live in the ``throttle`` cache: process memory by default, Redis when REDIS_URL is
+set, so all web workers share one count (carehub/settings.py, CACHES).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import caches
+from rest_framework import throttling
+
+
+class _SettingsRates:
+    cache = None
+
+    def __init__(self):
+        self.cache = caches["throttle"]
+        super().__init__()
+
+    def get_rate(self):
+        return settings.API_THROTTLE_RATES.get(self.scope)
+
+
+class UserRateThrottle(_SettingsRates, throttling.UserRateThrottle):
+    pass
+
+
+class AnonRateThrottle(_SettingsRates, throttling.AnonRateThrottle):
+    pass
