@@ -30,12 +30,22 @@ class SchemaView(SpectacularAPIView):
         return login_not_required(super().as_view(**initkwargs))
 
 
-class SwaggerView(SpectacularSwaggerSplitView):
-    # Signed-in users (LoginRequiredMiddleware sends others to sign in).
+class SignInFirst:
+    """HTML pages: LoginRequiredMiddleware sends anonymous visitors to sign in (DRF marks
+    its views login_not_required, which suits JSON, not a page)."""
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        view = super().as_view(**initkwargs)
+        view.login_required = True
+        return view
+
+
+class SwaggerView(SignInFirst, SpectacularSwaggerSplitView):
     template_name = "api/swagger_ui.html"
 
 
-class RedocView(SpectacularRedocView):
+class RedocView(SignInFirst, SpectacularRedocView):
     template_name = "api/redoc.html"
 
     def finalize_response(self, request, response, *args, **kwargs):
