@@ -12,6 +12,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import permissions, serializers, viewsets
 
 from api.exceptions import PreconditionFailed
+from api.throttling import ThrottleFirst
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -33,7 +34,7 @@ class ActionPermission(permissions.BasePermission):
         return perm is None or request.user.has_perm(perm)
 
 
-class ApiViewSet(viewsets.GenericViewSet):
+class ApiViewSet(ThrottleFirst, viewsets.GenericViewSet):
     permission_classes = [permissions.IsAuthenticated, ActionPermission]
     perms: dict[str, str] = {}
     # Ids only in paths (no PHI in URLs), and within a 64-bit key: anything else is a 404

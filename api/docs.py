@@ -19,10 +19,12 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
+from api.throttling import ThrottleFirst
+
 REDOC_CSP = {"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]}
 
 
-class SchemaView(SpectacularAPIView):
+class SchemaView(ThrottleFirst, SpectacularAPIView):
     """GET /api/schema/: OpenAPI 3 (YAML, or JSON with ?format=json). Session or token."""
 
     @classmethod

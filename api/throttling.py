@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.cache import caches
-from rest_framework import throttling
+from rest_framework import exceptions, throttling
 
 
 class _SettingsRates:
@@ -29,3 +29,26 @@ class UserRateThrottle(_SettingsRates, throttling.UserRateThrottle):
 
 class AnonRateThrottle(_SettingsRates, throttling.AnonRateThrottle):
     pass
+
+
+class ThrottleFirst:
+    """For API views: count a request before its permissions are checked, and count a
+    failed authentication (an unknown or revoked token) against the anonymous rate.
+
+    DRF checks throttles after permissions, so requests without valid credentials would
+    get 401 unlimited: a token could be guessed at full speed.
+    """
+
+    def initial(self, request, *args, **kwargs):
+        try:
+            request.user  # noqa: B018 (authenticates)
+        except exceptions.AuthenticationFailed:
+            super().check_throttles(request)  # now anonymous: limited by address
+            raise
+        super().check_throttles(request)
+        request._carehub_throttled = True
+        super().initial(request, *args, **kwargs)
+
+    def check_throttles(self, request):
+        if not getattr(request, "_carehub_throttled", False):
+            super().check_throttles(request)

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.exceptions import api_exception_handler
+from api.throttling import ThrottleFirst
 from audit import context as audit_context
 from audit.models import AuditAction
 from careplans.permissions import access_care_plan, access_goal, access_task
@@ -64,7 +65,7 @@ def fhir_exception_handler(exc, context):
     return response
 
 
-class FhirView(APIView):
+class FhirView(ThrottleFirst, APIView):
     renderer_classes = [FhirJSONRenderer]
     content_negotiation_class = AlwaysFhirJSON
     schema = FhirAutoSchema()
