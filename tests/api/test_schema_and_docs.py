@@ -87,10 +87,10 @@ def test_redoc_relaxes_styles_only(coordinator_client):
     assert response.status_code == 200
     html = response.content.decode()
     assert "<script>" not in html and "fonts.googleapis" not in html
-    directives = dict(
-        (part.split()[0], part.split()[1:])
+    directives = {
+        part.split()[0]: part.split()[1:]
         for part in response["Content-Security-Policy"].split("; ")
-    )
+    }
     assert directives["script-src"] == ["'self'"]
     assert "'unsafe-inline'" in directives["style-src"]
     assert finders.find("drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js")

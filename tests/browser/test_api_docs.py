@@ -17,7 +17,7 @@ def watch(page) -> tuple[list[str], list[str]]:
         ),
     )
     page.on(
-        "request",
+        "requestfinished",  # a request the policy refused never finishes
         lambda request: (
             outside.append(request.url)
             if not request.url.startswith(("http://localhost", "blob:", "data:"))
