@@ -88,7 +88,7 @@ INSTALLED_APPS = [
     "careplans",
     "referrals",
     "api",
-    "fhir",
+    "fhir_export",
 ]
 
 MIDDLEWARE = [
@@ -287,7 +287,7 @@ CACHES = {
     },
 }
 
-# --- Django REST framework: /api/v1/ (api/) and the FHIR export (fhir/) ------------------------
+# --- Django REST framework: /api/v1/ (api/) and the FHIR export (fhir_export/, at /fhir/) ----
 REST_FRAMEWORK = {
     # The token first: its WWW-Authenticate header makes DRF answer 401 without credentials.
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -12,7 +12,7 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("audit/", include("audit.urls")),
     path("api/", include("api.urls")),
-    path("fhir/", include("fhir.urls")),
+    path("fhir/", include("fhir_export.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -19,9 +19,9 @@ from api.throttling import ThrottleFirst
 from audit import context as audit_context
 from audit.models import AuditAction
 from careplans.permissions import access_care_plan, access_goal, access_task
-from fhir import resources
-from fhir.schema import FhirAutoSchema
-from fhir.selectors import patient_everything
+from fhir_export import resources
+from fhir_export.schema import FhirAutoSchema
+from fhir_export.selectors import patient_everything
 from patients.permissions import access_patient
 from referrals.permissions import access_referral
 

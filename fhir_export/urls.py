@@ -3,7 +3,7 @@ Task/referral-<id>."""
 
 from django.urls import re_path
 
-from fhir import views
+from fhir_export import views
 
 app_name = "fhir"
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 
 from careplans.models import CarePlan, Goal, GoalProgress, Task
-from fhir import resources
+from fhir_export import resources
 from patients.models import Patient
 from referrals.models import Referral
 
