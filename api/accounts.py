@@ -11,13 +11,13 @@ from rest_framework.response import Response
 
 from accounts.models import CareTeam, TeamMembership, User
 from accounts.roles import GROUP_NAMES
-from api.base import ApiViewSet
+from api.base import ApiViewSet, IdFilter, ReadSerializer
 from patients.selectors import teams_of
 
 ROLE_OF_GROUP = {name: role.value for role, name in GROUP_NAMES.items()}
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(ReadSerializer):
     roles = serializers.SerializerMethodField()
     teams = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
@@ -33,7 +33,6 @@ class UserSerializer(serializers.ModelSerializer):
             "roles",
             "teams",
         ]
-        read_only_fields = fields
 
     def get_roles(self, user: User) -> list[str]:
         """coordinator, case_manager, admin."""
@@ -43,13 +42,12 @@ class UserSerializer(serializers.ModelSerializer):
         return sorted(roles)
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(ReadSerializer):
     members = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
     class Meta:
         model = CareTeam
         fields = ["id", "name", "description", "is_active", "members"]
-        read_only_fields = fields
 
 
 def users_visible_to(user: User):
@@ -61,7 +59,7 @@ def users_visible_to(user: User):
 
 
 class UserFilter(django_filters.FilterSet):
-    team = django_filters.NumberFilter(field_name="memberships__team_id", distinct=True)
+    team = IdFilter(field_name="memberships__team_id", distinct=True)
 
     class Meta:
         model = User

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 
+import django_filters
+from django import forms
 from django.contrib.auth.decorators import login_not_required
+from django.db import models
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -23,6 +26,18 @@ IF_MATCH = OpenApiParameter(
     "in the body. A version that is no longer current gets 412 and changes nothing.",
 )
 _ETAG = re.compile(r'(?:W/)?"(\d{1,9})"')
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A record id in a filter: a whole number within a 64-bit key, else 400 (never a
+    float or an out-of-range value reaching the database)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
 
 
 class ActionPermission(permissions.BasePermission):
@@ -76,6 +91,24 @@ class ApiViewSet(ThrottleFirst, viewsets.GenericViewSet):
                 {"version": [_("Send the version you loaded: in the body or as If-Match.")]}
             )
         return version
+
+
+class ReadSerializer(serializers.ModelSerializer):
+    """An answer: every field read-only, described as it really is. Blank choices, emails
+    and links stay allowed ("" where the model allows blank), which DRF's
+    ``read_only_fields`` would hide from the schema."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.EmailField: serializers.CharField,
+        models.URLField: serializers.CharField,
+    }
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            field.read_only = True
+        return fields
 
 
 class ScopedSerializer(serializers.Serializer):

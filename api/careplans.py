@@ -9,7 +9,14 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.base import IF_MATCH, ApiViewSet, ScopedSerializer, TransitionSerializer
+from api.base import (
+    IF_MATCH,
+    ApiViewSet,
+    IdFilter,
+    ReadSerializer,
+    ScopedSerializer,
+    TransitionSerializer,
+)
 from api.pagination import PageNumberPagination
 from careplans import services, transitions
 from careplans.models import (
@@ -34,7 +41,7 @@ class NeedSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=255)
 
 
-class CarePlanSerializer(serializers.ModelSerializer):
+class CarePlanSerializer(ReadSerializer):
     needs = NeedSerializer(many=True, read_only=True)
     allowed_transitions = serializers.SerializerMethodField()
 
@@ -45,7 +52,6 @@ class CarePlanSerializer(serializers.ModelSerializer):
             "period_start", "period_end", "author", "next_review_date", "needs",
             "created_at", "updated_at", "version", "allowed_transitions",
         ]  # fmt: skip
-        read_only_fields = fields
 
     def get_allowed_transitions(self, care_plan: CarePlan) -> list[str]:
         return transitions.CARE_PLAN.allowed_from(care_plan.status)
@@ -93,9 +99,9 @@ def needs_by_category(needs: list[dict]) -> dict[str, list[str]]:
 
 
 class CarePlanFilter(django_filters.FilterSet):
-    patient = django_filters.NumberFilter(field_name="patient_id")
+    patient = IdFilter(field_name="patient_id")
     status = django_filters.MultipleChoiceFilter(choices=CarePlanStatus.choices)
-    author = django_filters.NumberFilter(field_name="author_id")
+    author = IdFilter(field_name="author_id")
     review_due_before = django_filters.DateFilter(field_name="next_review_date", lookup_expr="lt")
 
     class Meta:
@@ -195,7 +201,7 @@ class CarePlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
 # --- Goals and their progress ---------------------------------------------------------------
 
 
-class GoalSerializer(serializers.ModelSerializer):
+class GoalSerializer(ReadSerializer):
     patient = serializers.IntegerField(source="care_plan.patient_id", read_only=True)
     achievement_status = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
@@ -208,7 +214,6 @@ class GoalSerializer(serializers.ModelSerializer):
             "target_date", "owner", "created_at", "updated_at", "version",
             "allowed_transitions",
         ]  # fmt: skip
-        read_only_fields = fields
 
     def get_achievement_status(self, goal: Goal) -> str | None:
         """The latest progress entry's (GoalQuerySet.with_achievement)."""
@@ -271,11 +276,11 @@ class GoalProgressSerializer(serializers.ModelSerializer):
 
 
 class GoalFilter(django_filters.FilterSet):
-    care_plan = django_filters.NumberFilter(field_name="care_plan_id")
-    patient = django_filters.NumberFilter(field_name="care_plan__patient_id")
+    care_plan = IdFilter(field_name="care_plan_id")
+    patient = IdFilter(field_name="care_plan__patient_id")
     status = django_filters.MultipleChoiceFilter(choices=GoalStatus.choices)
     priority = django_filters.ChoiceFilter(choices=GoalPriority.choices)
-    owner = django_filters.NumberFilter(field_name="owner_id")
+    owner = IdFilter(field_name="owner_id")
     target_before = django_filters.DateFilter(field_name="target_date", lookup_expr="lt")
 
     class Meta:

@@ -6,19 +6,18 @@ import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 
-from api.base import ApiViewSet
+from api.base import ApiViewSet, IdFilter, ReadSerializer
 from patients.models import Language
 from referrals.models import Organization, Service, ServiceCategory, split_languages
 
 
-class OrganizationSerializer(serializers.ModelSerializer):
+class OrganizationSerializer(ReadSerializer):
     class Meta:
         model = Organization
         fields = ["id", "name", "description", "website", "email", "phone", "is_active"]
-        read_only_fields = fields
 
 
-class ServiceSerializer(serializers.ModelSerializer):
+class ServiceSerializer(ReadSerializer):
     organization_name = serializers.CharField(source="organization.name", read_only=True)
     languages = serializers.SerializerMethodField()
 
@@ -29,7 +28,6 @@ class ServiceSerializer(serializers.ModelSerializer):
             "address_line", "city", "region", "postal_code", "phone", "email", "website",
             "hours", "languages", "eligibility_notes", "accepts_referrals", "is_active",
         ]  # fmt: skip
-        read_only_fields = fields
 
     def get_languages(self, service: Service) -> list[str]:
         """Language codes (BCP 47) the service speaks."""
@@ -37,7 +35,7 @@ class ServiceSerializer(serializers.ModelSerializer):
 
 
 class ServiceFilter(django_filters.FilterSet):
-    organization = django_filters.NumberFilter(field_name="organization_id")
+    organization = IdFilter(field_name="organization_id")
     category = django_filters.ChoiceFilter(choices=ServiceCategory.choices)
     language = django_filters.ChoiceFilter(
         choices=Language.choices, method="filter_language", label="Speaks this language"

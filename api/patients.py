@@ -10,7 +10,14 @@ from rest_framework import filters, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.base import IF_MATCH, ApiViewSet, ScopedSerializer, TransitionSerializer
+from api.base import (
+    IF_MATCH,
+    ApiViewSet,
+    IdFilter,
+    ReadSerializer,
+    ScopedSerializer,
+    TransitionSerializer,
+)
 from api.pagination import CursorPagination
 from patients import services
 from patients.models import Patient, PatientStatus, RiskLevel
@@ -18,7 +25,7 @@ from patients.permissions import access_patient
 from patients.selectors import patients_visible_to, team_staff, teams_of
 
 
-class PatientSerializer(serializers.ModelSerializer):
+class PatientSerializer(ReadSerializer):
     phone = PhoneNumberField(read_only=True)
     allowed_transitions = serializers.SerializerMethodField()
 
@@ -33,7 +40,6 @@ class PatientSerializer(serializers.ModelSerializer):
             "primary_coordinator", "case_manager", "created_at", "updated_at", "version",
             "allowed_transitions",
         ]  # fmt: skip
-        read_only_fields = fields
 
     def get_allowed_transitions(self, patient: Patient) -> list[str]:
         return services.PATIENT_STATUS.allowed_from(patient.status)
@@ -75,9 +81,9 @@ class PatientTransitionSerializer(TransitionSerializer):
 class PatientFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=PatientStatus.choices)
     risk_level = django_filters.ChoiceFilter(choices=RiskLevel.choices)
-    care_team = django_filters.NumberFilter(field_name="care_team_id")
-    primary_coordinator = django_filters.NumberFilter(field_name="primary_coordinator_id")
-    case_manager = django_filters.NumberFilter(field_name="case_manager_id")
+    care_team = IdFilter(field_name="care_team_id")
+    primary_coordinator = IdFilter(field_name="primary_coordinator_id")
+    case_manager = IdFilter(field_name="case_manager_id")
     updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:

@@ -11,7 +11,14 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.base import IF_MATCH, ApiViewSet, ScopedSerializer, TransitionSerializer
+from api.base import (
+    IF_MATCH,
+    ApiViewSet,
+    IdFilter,
+    ReadSerializer,
+    ScopedSerializer,
+    TransitionSerializer,
+)
 from api.pagination import CursorPagination, PageNumberPagination
 from patients.models import Patient
 from patients.permissions import access_patient
@@ -36,7 +43,7 @@ from referrals.transitions import REFERRAL_STATUS, referral_move
 S = ReferralStatus
 
 
-class ReferralSerializer(serializers.ModelSerializer):
+class ReferralSerializer(ReadSerializer):
     service_name = serializers.CharField(source="service.name", read_only=True, default=None)
     organization = serializers.IntegerField(
         source="service.organization_id", read_only=True, default=None
@@ -63,7 +70,6 @@ class ReferralSerializer(serializers.ModelSerializer):
             "closing_reason", "rerouted_from", "sharing_consent", "created_at", "updated_at",
             "version", "allowed_transitions",
         ]  # fmt: skip
-        read_only_fields = fields
 
     def get_is_overdue(self, referral: Referral) -> bool:
         """Awaiting an answer past its deadline, or an appointment with no outcome."""
@@ -125,14 +131,13 @@ class ReferralTransitionSerializer(TransitionSerializer):
     )
 
 
-class ContactLogEntrySerializer(serializers.ModelSerializer):
+class ContactLogEntrySerializer(ReadSerializer):
     class Meta:
         model = ContactLogEntry
         fields = [
             "id", "referral", "channel", "direction", "contact_name", "occurred_at", "note",
             "by", "transition", "created_at",
         ]  # fmt: skip
-        read_only_fields = fields
 
 
 class ContactLogWriteSerializer(serializers.Serializer):
@@ -158,14 +163,14 @@ class ContactLogWriteSerializer(serializers.Serializer):
 
 
 class ReferralFilter(django_filters.FilterSet):
-    patient = django_filters.NumberFilter(field_name="patient_id")
-    service = django_filters.NumberFilter(field_name="service_id")
-    organization = django_filters.NumberFilter(field_name="service__organization_id")
+    patient = IdFilter(field_name="patient_id")
+    service = IdFilter(field_name="service_id")
+    organization = IdFilter(field_name="service__organization_id")
     category = django_filters.ChoiceFilter(
         field_name="service__category", choices=ServiceCategory.choices
     )
-    team = django_filters.NumberFilter(field_name="patient__care_team_id")
-    referred_by = django_filters.NumberFilter(field_name="referred_by_id")
+    team = IdFilter(field_name="patient__care_team_id")
+    referred_by = IdFilter(field_name="referred_by_id")
     status = django_filters.MultipleChoiceFilter(choices=ReferralStatus.choices)
     priority = django_filters.ChoiceFilter(choices=Priority.choices)
     open = django_filters.BooleanFilter(

@@ -10,7 +10,14 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.base import IF_MATCH, ApiViewSet, ScopedSerializer, TransitionSerializer
+from api.base import (
+    IF_MATCH,
+    ApiViewSet,
+    IdFilter,
+    ReadSerializer,
+    ScopedSerializer,
+    TransitionSerializer,
+)
 from api.pagination import CursorPagination
 from careplans import services, transitions
 from careplans.models import OPEN_TASK, CarePlan, Goal, Task, TaskPriority, TaskStatus
@@ -21,7 +28,7 @@ from patients.permissions import access_patient
 from patients.selectors import patients_visible_to
 
 
-class TaskSerializer(serializers.ModelSerializer):
+class TaskSerializer(ReadSerializer):
     allowed_transitions = serializers.SerializerMethodField()
 
     class Meta:
@@ -33,7 +40,6 @@ class TaskSerializer(serializers.ModelSerializer):
             "series", "created_by", "created_at", "updated_at", "version",
             "allowed_transitions",
         ]  # fmt: skip
-        read_only_fields = fields
 
     def get_allowed_transitions(self, task: Task) -> list[str]:
         return transitions.TASK.allowed_from(task.status)
@@ -75,10 +81,10 @@ class TaskTransitionSerializer(TransitionSerializer):
 
 
 class TaskFilter(django_filters.FilterSet):
-    patient = django_filters.NumberFilter(field_name="patient_id")
-    care_plan = django_filters.NumberFilter(field_name="care_plan_id")
-    goal = django_filters.NumberFilter(field_name="goal_id")
-    assignee = django_filters.NumberFilter(field_name="assignee_id")
+    patient = IdFilter(field_name="patient_id")
+    care_plan = IdFilter(field_name="care_plan_id")
+    goal = IdFilter(field_name="goal_id")
+    assignee = IdFilter(field_name="assignee_id")
     status = django_filters.MultipleChoiceFilter(choices=TaskStatus.choices)
     priority = django_filters.ChoiceFilter(choices=TaskPriority.choices)
     open = django_filters.BooleanFilter(method="filter_open", label="Open (not final)")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
-from api import accounts, careplans, directory, docs, patients, referrals, tasks
+from api import accounts, careplans, directory, docs, patients, referrals, tasks, views
 
 app_name = "api"
 
@@ -25,4 +25,6 @@ urlpatterns = [
     path("schema/", docs.SchemaView.as_view(), name="schema"),
     path("docs/", docs.SwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("docs/redoc/", docs.RedocView.as_view(url_name="api:schema"), name="redoc"),
+    # Last: any other path under /api/ answers a JSON 404 (Django's would be an HTML page).
+    re_path(r"^(?P<rest>.*)$", views.not_found, name="not-found"),
 ]

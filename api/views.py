@@ -1,12 +1,14 @@
 """The user's API tokens, on their Security page (accounts:security): create one (its key
-is shown once, on the answer to the POST) and revoke one."""
+is shown once, on the answer to the POST) and revoke one. And the API's JSON 404."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from api import tokens
@@ -35,3 +37,10 @@ def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     tokens.api_token_revoke(token=token, by=request.user)
     messages.success(request, _("Token revoked: it no longer works."))
     return redirect("accounts:security")
+
+
+@csrf_exempt  # it changes nothing; a CSRF refusal would be an HTML page
+@login_not_required
+def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Any other path under /api/: a JSON 404 like the API's own, not an HTML page."""
+    return JsonResponse({"detail": _("Not found.")}, status=404)

@@ -4,9 +4,12 @@ access functions as the pages: outside the user's scope, a 404 OperationOutcome.
 
 from __future__ import annotations
 
+import json
+
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.negotiation import BaseContentNegotiation
@@ -63,6 +66,17 @@ def fhir_exception_handler(exc, context):
         detail = data.get("detail") if isinstance(data, dict) else None
         response.data = operation_outcome(response.status_code, str(detail or data))
     return response
+
+
+@csrf_exempt  # it changes nothing; a CSRF refusal would be an HTML page
+@login_not_required
+def not_found(request, rest: str = "") -> HttpResponse:
+    """Any other path under /fhir/: a 404 OperationOutcome, not an HTML page."""
+    return HttpResponse(
+        json.dumps(operation_outcome(404, "Not found.")),
+        status=404,
+        content_type=FhirJSONRenderer.media_type,
+    )
 
 
 class FhirView(ThrottleFirst, APIView):

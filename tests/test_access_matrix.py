@@ -288,6 +288,11 @@ ROUTES: dict[str, Route] = {
     "api:user-detail": Route(lambda r: {"pk": r["task"].assignee_id}, expect=api_scoped()),
     "api:team-list": Route(expect=api_signed_in()),
     "api:team-detail": Route(lambda r: {"pk": r["patient"].care_team_id}, expect=api_scoped()),
+    # Any other path under /api/ or /fhir/: a JSON 404 for everyone.
+    "api:not-found": Route(
+        lambda r: {"rest": "v1/nothing/"}, expect=dict.fromkeys(PERSONAS, "404")
+    ),
+    "fhir:not-found": Route(lambda r: {"rest": "Nothing/1"}, expect=dict.fromkeys(PERSONAS, "404")),
     # --- The FHIR export ---------------------------------------------------------------------
     "fhir:patient": Route(fhir_id("patient"), expect=api_scoped()),
     "fhir:everything": Route(fhir_id("patient"), expect=api_scoped()),
