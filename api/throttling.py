@@ -2,14 +2,26 @@
 on every request (DRF's own classes read them once at import, so tests could not set them).
 
 Counters live in the ``throttle`` cache: process memory by default, Redis when REDIS_URL is
-set, so all web workers share one count (carehub/settings.py, CACHES).
+set, so all web workers share one count (carehub/settings.py, CACHES). If that Redis does
+not answer, requests are let through (and a warning logged): a broker outage must not take
+the API down with it (RELIABILITY.md: the web request does not depend on Redis).
 """
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.cache import caches
 from rest_framework import exceptions, throttling
+
+try:
+    from redis.exceptions import RedisError
+except ImportError:  # pragma: no cover - redis comes with celery[redis]
+    RedisError = OSError
+
+logger = logging.getLogger(__name__)
+CACHE_ERRORS = (RedisError, OSError)
 
 
 class _SettingsRates:
@@ -21,6 +33,13 @@ class _SettingsRates:
 
     def get_rate(self):
         return settings.API_THROTTLE_RATES.get(self.scope)
+
+    def allow_request(self, request, view) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except CACHE_ERRORS:
+            logger.warning("API throttle cache unavailable: request let through unthrottled")
+            return True
 
 
 class UserRateThrottle(_SettingsRates, throttling.UserRateThrottle):

@@ -215,6 +215,20 @@ def test_guessing_tokens_is_throttled_as_anonymous(settings, own_throttle_cache)
     assert statuses == [401, 401, 429]
 
 
+def test_an_unreachable_throttle_cache_lets_requests_through(settings, coordinator, caplog):
+    settings.CACHES = {
+        **settings.CACHES,
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        },
+    }
+    _token, key = api_token_create(user=coordinator, by=coordinator, name="sync")
+    assert bearer(key).get(PATIENTS).status_code == 200
+    assert "throttle cache unavailable" in caplog.text
+
+
 @pytest.mark.redis
 def test_with_redis_all_web_workers_share_the_counters(settings, coordinator):
     from django.core.cache.backends.redis import RedisCache
