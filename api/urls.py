@@ -26,5 +26,5 @@ urlpatterns = [
     path("docs/", docs.SwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("docs/redoc/", docs.RedocView.as_view(url_name="api:schema"), name="redoc"),
     # Last: any other path under /api/ answers a JSON 404 (Django's would be an HTML page).
-    re_path(r"^(?P<rest>.*)$", views.not_found, name="not-found"),
+    re_path(r"^(?P<rest>[\s\S]*)$", views.not_found, name="not-found"),  # newlines too
 ]

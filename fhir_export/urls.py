@@ -17,5 +17,5 @@ urlpatterns = [
     re_path(rf"^ServiceRequest/{ID}$", views.ServiceRequestRead.as_view(), name="servicerequest"),
     re_path(r"^Task/(?P<id>(?:referral-)?[0-9]{1,18})$", views.TaskRead.as_view(), name="task"),
     # Last: any other path under /fhir/ answers a 404 OperationOutcome.
-    re_path(r"^(?P<rest>.*)$", views.not_found, name="not-found"),
+    re_path(r"^(?P<rest>[\s\S]*)$", views.not_found, name="not-found"),  # newlines too
 ]

@@ -19,7 +19,7 @@ from tests.referrals.factories import ReferralFactory
 
 pytestmark = pytest.mark.django_db
 
-MAX_EXAMPLES = 8
+MAX_EXAMPLES = 5
 
 
 # Built at collection (pytest-django has set Django up by then); no database needed.
