@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accounts import views
+from api import views as api_views
 
 app_name = "accounts"
 
@@ -26,4 +27,8 @@ urlpatterns = [
         name="password_change",
     ),
     path("security/sign-out-everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
+    path("security/api-tokens/new/", api_views.api_token_create, name="api_token_create"),
+    path(
+        "security/api-tokens/<int:pk>/revoke/", api_views.api_token_revoke, name="api_token_revoke"
+    ),
 ]

@@ -12,10 +12,13 @@ from django_otp import login as otp_login
 
 from accounts import services, two_factor
 from accounts.forms import TokenForm
+from api.forms import ApiTokenForm
+from api.tokens import tokens_of
 
 
 def security(request: HttpRequest) -> HttpResponse:
-    """The user's own security page: two-factor, signed-in sessions, sign out everywhere."""
+    """The user's own security page: two-factor, signed-in sessions, sign out everywhere,
+    API tokens."""
     sessions = request.user.signed_in_sessions.order_by("-created_at")
     return render(
         request,
@@ -25,6 +28,8 @@ def security(request: HttpRequest) -> HttpResponse:
             "current_key": request.session.session_key,
             "two_factor_enrolled": two_factor.is_enrolled(request.user),
             "recovery_codes_left": two_factor.recovery_codes_left(request.user),
+            "api_tokens": tokens_of(request.user)[:50],
+            "api_token_form": ApiTokenForm(),
         },
     )
 

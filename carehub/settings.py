@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "phonenumber_field",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",
     "csp",
     "django_otp",
@@ -90,6 +92,8 @@ INSTALLED_APPS = [
     "programs",
     "benefits",
     "dashboards",
+    "api",
+    "fhir_export",
 ]
 
 MIDDLEWARE = [
@@ -274,14 +278,83 @@ CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
-# --- Django REST framework -----------------------------------------------------------------
+# --- Caches ------------------------------------------------------------------------------
+# ``throttle`` holds the API's request counters (api/throttling.py): in process memory by
+# default; in Redis when REDIS_URL is set, so every web worker counts against one limit.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+    if not REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "carehub-throttle",
+        "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+    },
+}
+
+# --- Django REST framework: /api/v1/ (api/) and the FHIR export (fhir_export/, at /fhir/) ----
 REST_FRAMEWORK = {
+    # The token first: its WWW-Authenticate header makes DRF answer 401 without credentials.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttling.UserRateThrottle",
+        "api.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.CareHubAutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "COERCE_DECIMAL_TO_STRING": False,
+}
+# Requests per user (signed in or token) and per anonymous client address.
+API_THROTTLE_RATES = {
+    "user": env.str("API_THROTTLE_USER", default="1200/minute"),
+    "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CareHub API",
+    "DESCRIPTION": (
+        "Patients, care plans, goals, tasks, referrals and the service directory, with the "
+        "same scope and rules as the pages. Authenticate with a session (the browser) or "
+        "an API token (`Authorization: Bearer chk_...`, made on your Security page). "
+        "Records outside your care teams answer 404. Writes carry the version you loaded "
+        "(body `version` or `If-Match`): a stale one answers 412. State changes are "
+        "`POST .../{id}/transition` with `to` and `reason`; a move the state machine does "
+        "not allow answers 409 with the current and allowed states."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "PatientStatusEnum": "patients.models.PatientStatus",
+        "CarePlanStatusEnum": "careplans.models.CarePlanStatus",
+        "GoalStatusEnum": "careplans.models.GoalStatus",
+        "TaskStatusEnum": "careplans.models.TaskStatus",
+        "ReferralStatusEnum": "referrals.models.ReferralStatus",
+        "NeedCategoryEnum": "careplans.models.NeedCategory",
+        "ServiceCategoryEnum": "referrals.models.ServiceCategory",
+        "GoalPriorityEnum": "careplans.models.GoalPriority",
+        "RequestPriorityEnum": "referrals.models.Priority",
+        "TaskPriorityEnum": "careplans.models.TaskPriority",
+    },
 }
 
 # --- Content Security Policy: our own files only, no inline script ---------------------------

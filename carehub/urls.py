@@ -15,6 +15,8 @@ urlpatterns = [
     path("assessments/", include("assessments.urls")),
     path("programs/", include("programs.urls")),
     path("benefits/", include("benefits.urls")),
+    path("api/", include("api.urls")),
+    path("fhir/", include("fhir_export.urls")),
     path("", include("dashboards.urls")),
     path("admin/", admin.site.urls),
 ]

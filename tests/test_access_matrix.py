@@ -5,12 +5,18 @@ The routes are read from the URL conf, so a new URL without a row here fails
 
 - ``ok``: the view answered (200, or a redirect that is not to sign-in);
 - ``login``: redirected to sign-in (anonymous users);
+- ``401``: the API and FHIR views without a session or token (JSON, no redirect);
 - ``404``: outside the user's scope, indistinguishable from a record that does not exist;
-- ``403``: the user's role may not open this page.
+- ``403``: the user's role may not open this page;
+- ``400``: an API create naming a record outside the user's scope: "does not exist".
+
+A key is a URL name, optionally with ``#variant`` for another verb or body on that URL;
+API rows send ``data`` as JSON.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,6 +24,7 @@ import pytest
 from django.contrib.admin.sites import site as admin_site
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from tests.assessments.factories import AssessmentFactory, IdentifiedNeedFactory
 from tests.benefits.factories import (
@@ -42,6 +49,7 @@ class Route:
     kwargs: Callable[[dict], dict] = lambda records: {}
     method: str = "get"
     expect: dict[str, str] = field(default_factory=dict)
+    data: Callable[[dict], dict] | None = None
 
 
 def signed_in(**overrides) -> dict[str, str]:
@@ -56,6 +64,20 @@ def scoped(**overrides) -> dict[str, str]:
 
 def public() -> dict[str, str]:
     return dict.fromkeys(PERSONAS, "ok")
+
+
+def api_signed_in(**overrides) -> dict[str, str]:
+    """API (DRF authenticates): 401 without a session or token, no redirect."""
+    return signed_in(anonymous="401", **overrides)
+
+
+def api_scoped(**overrides) -> dict[str, str]:
+    return scoped(anonymous="401", **overrides)
+
+
+def api_create(**overrides) -> dict[str, str]:
+    """A create naming a team A record: for the outsider it "does not exist" (400)."""
+    return api_scoped(outsider="400", **overrides)
 
 
 def patient(records):
@@ -89,6 +111,17 @@ def patient_pk(records):
 def case_managers_only(**overrides) -> dict[str, str]:
     """A patient's record that case managers write: coordinators of the team get 403."""
     return scoped(coordinator="403", **overrides)
+
+def fhir_id(key):
+    return lambda records: {"id": str(records[key].pk)}
+
+
+def version_of(key, **body):
+    return lambda records: {"version": records[key].version, **body}
+
+
+def tomorrow() -> str:
+    return (timezone.now() + datetime.timedelta(days=1)).isoformat()
 
 
 ROUTES: dict[str, Route] = {
@@ -208,6 +241,143 @@ ROUTES: dict[str, Route] = {
     "dashboards:caseload": Route(expect=signed_in(coordinator="403", outsider="403")),
     "dashboards:caseload_export": Route(expect=signed_in(coordinator="403", outsider="403")),
     "dashboards:reassign": Route(expect=signed_in(coordinator="403", outsider="403")),
+    # API tokens on the security page: a token of another user is not there (404).
+    "accounts:api_token_create": Route(method="post", expect=signed_in()),
+    "accounts:api_token_revoke": Route(
+        lambda r: {"pk": r["api_token"].pk},
+        method="post",
+        expect=scoped(coordinator="ok", case_manager="404", admin="404"),
+    ),
+    # --- The REST API (/api/v1/): every route and verb -------------------------------------
+    "api:schema": Route(expect=api_signed_in()),
+    "api:docs": Route(expect=signed_in()),
+    "api:redoc": Route(expect=signed_in()),
+    "api:patient-list": Route(expect=api_signed_in()),
+    "api:patient-list#create": Route(
+        method="post",
+        data=lambda r: {
+            "mrn": "API-0001",
+            "given_name": "Ada",
+            "family_name": "Quinn",
+            "date_of_birth": "1970-01-02",
+            "care_team": r["patient"].care_team_id,
+        },
+        expect=api_create(),
+    ),
+    "api:patient-detail": Route(patient, expect=api_scoped()),
+    "api:patient-detail#patch": Route(
+        patient, method="patch", data=version_of("patient", city="Springfield"), expect=api_scoped()
+    ),
+    "api:patient-transition": Route(
+        patient,
+        method="post",
+        data=lambda r: {"to": "inactive", "reason": "Moved"},
+        expect=api_scoped(),
+    ),
+    "api:care-plan-list": Route(expect=api_signed_in()),
+    "api:care-plan-list#create": Route(
+        method="post",
+        data=lambda r: {"patient": r["patient"].pk, "title": "Stay at home"},
+        expect=api_create(),
+    ),
+    "api:care-plan-detail": Route(care_plan, expect=api_scoped()),
+    "api:care-plan-detail#patch": Route(
+        care_plan,
+        method="patch",
+        data=version_of("care_plan", title="New title"),
+        expect=api_scoped(),
+    ),
+    "api:care-plan-transition": Route(
+        care_plan, method="post", data=lambda r: {"to": "on-hold"}, expect=api_scoped()
+    ),
+    "api:goal-list": Route(expect=api_signed_in()),
+    "api:goal-list#create": Route(
+        method="post",
+        data=lambda r: {
+            "care_plan": r["care_plan"].pk,
+            "description": "Walk",
+            "category": "medical",
+        },
+        expect=api_create(),
+    ),
+    "api:goal-detail": Route(goal, expect=api_scoped()),
+    "api:goal-detail#patch": Route(
+        goal, method="patch", data=version_of("goal", description="Walk more"), expect=api_scoped()
+    ),
+    "api:goal-transition": Route(
+        goal, method="post", data=lambda r: {"to": "on-hold"}, expect=api_scoped()
+    ),
+    "api:goal-progress": Route(goal, expect=api_scoped()),
+    "api:goal-progress#create": Route(
+        goal, method="post", data=lambda r: {"achievement_status": "improving"}, expect=api_scoped()
+    ),
+    "api:task-list": Route(expect=api_signed_in()),
+    "api:task-list#create": Route(
+        method="post",
+        data=lambda r: {
+            "patient": r["patient"].pk,
+            "description": "Call back",
+            "assignee": r["task"].assignee_id,
+            "due_at": tomorrow(),
+        },
+        expect=api_create(),
+    ),
+    "api:task-detail": Route(task, expect=api_scoped()),
+    "api:task-detail#patch": Route(
+        task, method="patch", data=version_of("task", due_at=tomorrow()), expect=api_scoped()
+    ),
+    "api:task-transition": Route(
+        task, method="post", data=lambda r: {"to": "accepted"}, expect=api_scoped()
+    ),
+    "api:referral-list": Route(expect=api_signed_in()),
+    "api:referral-list#create": Route(
+        method="post",
+        data=lambda r: {"patient": r["patient"].pk, "recipient_name": "Dr Who", "reason": "Help"},
+        expect=api_create(),
+    ),
+    "api:referral-detail": Route(referral, expect=api_scoped()),
+    "api:referral-detail#patch": Route(
+        lambda r: {"pk": r["draft_referral"].pk},
+        method="patch",
+        data=version_of("draft_referral", reason="More help"),
+        expect=api_scoped(),
+    ),
+    "api:referral-transition": Route(
+        referral, method="post", data=lambda r: {"to": "received"}, expect=api_scoped()
+    ),
+    "api:referral-contacts": Route(referral, expect=api_scoped()),
+    "api:referral-contacts#create": Route(
+        referral,
+        method="post",
+        data=lambda r: {"channel": "phone", "direction": "outbound"},
+        expect=api_scoped(),
+    ),
+    "api:service-list": Route(expect=api_signed_in()),
+    "api:service-detail": Route(lambda r: {"pk": r["referral"].service_id}, expect=api_signed_in()),
+    "api:organization-list": Route(expect=api_signed_in()),
+    "api:organization-detail": Route(
+        lambda r: {"pk": r["referral"].service.organization_id}, expect=api_signed_in()
+    ),
+    "api:user-list": Route(expect=api_signed_in()),
+    "api:user-me": Route(expect=api_signed_in()),
+    "api:user-detail": Route(lambda r: {"pk": r["task"].assignee_id}, expect=api_scoped()),
+    "api:team-list": Route(expect=api_signed_in()),
+    "api:team-detail": Route(lambda r: {"pk": r["patient"].care_team_id}, expect=api_scoped()),
+    # Any other path under /api/ or /fhir/: a JSON 404 for everyone.
+    "api:not-found": Route(
+        lambda r: {"rest": "v1/nothing/"}, expect=dict.fromkeys(PERSONAS, "404")
+    ),
+    "fhir:not-found": Route(lambda r: {"rest": "Nothing/1"}, expect=dict.fromkeys(PERSONAS, "404")),
+    # --- The FHIR export ---------------------------------------------------------------------
+    "fhir:patient": Route(fhir_id("patient"), expect=api_scoped()),
+    "fhir:everything": Route(fhir_id("patient"), expect=api_scoped()),
+    "fhir:careplan": Route(fhir_id("care_plan"), expect=api_scoped()),
+    "fhir:goal": Route(fhir_id("goal"), expect=api_scoped()),
+    "fhir:servicerequest": Route(fhir_id("referral"), expect=api_scoped()),
+    "fhir:task": Route(fhir_id("task"), expect=api_scoped()),
+    "fhir:task#fulfilment": Route(
+        lambda r: {"id": f"referral-{r['referral'].pk}"}, expect=api_scoped()
+    ),
 }
 
 
@@ -227,12 +397,14 @@ def project_url_names() -> set[str]:
 
 def test_every_url_is_classified():
     names = project_url_names()
-    assert names - set(ROUTES) == set(), "add these routes to the access table"
-    assert set(ROUTES) - names == set(), "these rows name routes that no longer exist"
+    classified = {key.split("#")[0] for key in ROUTES}
+    assert names - classified == set(), "add these routes to the access table"
+    assert classified - names == set(), "these rows name routes that no longer exist"
 
 
 @pytest.fixture
 def records(team_a, coordinator, case_manager, patient):
+    from api.tokens import api_token_create
     from referrals import links
 
     sent = ReferralFactory(patient=patient, referred_by=coordinator, sent=True)
@@ -257,6 +429,8 @@ def records(team_a, coordinator, case_manager, patient):
         "authorisation": PriorAuthorisationFactory(patient=patient),
         "application": application,
         "document": application.documents.first(),
+        "draft_referral": ReferralFactory(patient=patient, referred_by=coordinator),
+        "api_token": api_token_create(user=coordinator, by=coordinator, name="script")[0],
     }
 
 
@@ -271,11 +445,11 @@ def personas(coordinator, coordinator_b, case_manager, admin_user):
 
 
 def outcome(response) -> str:
-    if response.status_code in (403, 404):
+    if response.status_code in (400, 401, 403, 404):
         return str(response.status_code)
     if response.status_code == 302 and response["Location"].startswith(reverse("accounts:login")):
         return "login"
-    if response.status_code in (200, 302, 429):
+    if response.status_code in (200, 201, 302, 429):
         return "ok"
     return f"unexpected {response.status_code}"
 
@@ -287,8 +461,14 @@ def test_access(name, persona, records, personas):
     client = Client()
     if persona != "anonymous":
         client.force_login(personas[persona])
-    response = getattr(client, route.method)(reverse(name, kwargs=route.kwargs(records)))
-    assert outcome(response) == route.expect[persona]
+    url = reverse(name.split("#")[0], kwargs=route.kwargs(records))
+    if route.data is None:
+        response = getattr(client, route.method)(url)
+    else:
+        response = getattr(client, route.method)(
+            url, route.data(records), content_type="application/json"
+        )
+    assert outcome(response) == route.expect[persona], getattr(response, "data", response)
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

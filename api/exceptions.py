@@ -1,0 +1,76 @@
+"""How the domain's refusals read in the API.
+
+- a move the state machine does not allow (InvalidTransition): 409, with the current
+  state and the allowed ones;
+- a stale write (StaleEdit: the version sent is not the current one): 412;
+- a possible duplicate patient or an open referral to the same service: 409, with ids;
+- a broken rule or invalid value from a service (Django's ValidationError): 400 with field
+  errors, ``non_field_errors`` for the rest.
+
+Services are atomic: whichever of these is raised, nothing was written.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from carehub.transitions import InvalidTransition, StaleEdit
+from patients.services import PossibleDuplicate
+from referrals.services import DuplicateReferral
+
+
+class PreconditionFailed(StaleEdit):
+    """An If-Match header that names no version CareHub issued."""
+
+
+def validation_errors(error: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(error, "error_dict"):
+        return {
+            ("non_field_errors" if name == NON_FIELD_ERRORS else name): [
+                str(message) for message in messages
+            ]
+            for name, messages in error.message_dict.items()
+        }
+    return {"non_field_errors": [str(message) for message in error.messages]}
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, InvalidTransition):
+        return Response(
+            {
+                "detail": str(exc),
+                "code": "invalid_transition",
+                "current": exc.current,
+                "target": exc.target,
+                "allowed": exc.allowed,
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, StaleEdit):
+        return Response(
+            {"detail": str(exc), "code": "stale"}, status=status.HTTP_412_PRECONDITION_FAILED
+        )
+    if isinstance(exc, PossibleDuplicate):
+        return Response(
+            {
+                "detail": str(exc),
+                "code": "possible_duplicate",
+                "matches": [patient.pk for patient in exc.matches],
+                "hidden_count": exc.hidden_count,
+                "hint": _("Check the matches; send confirm_not_duplicate=true to register."),
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, DuplicateReferral):
+        return Response(
+            {"detail": str(exc), "code": "duplicate_referral", "existing": exc.existing.pk},
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, DjangoValidationError):
+        return Response(validation_errors(exc), status=status.HTTP_400_BAD_REQUEST)
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,73 @@
+"""Request rates per user and per anonymous client, read from settings.API_THROTTLE_RATES
+on every request (DRF's own classes read them once at import, so tests could not set them).
+
+Counters live in the ``throttle`` cache: process memory by default, Redis when REDIS_URL is
+set, so all web workers share one count (carehub/settings.py, CACHES). If that Redis does
+not answer, requests are let through (and a warning logged): a broker outage must not take
+the API down with it (RELIABILITY.md: the web request does not depend on Redis).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.cache import caches
+from rest_framework import exceptions, throttling
+
+try:
+    from redis.exceptions import RedisError
+except ImportError:  # pragma: no cover - redis comes with celery[redis]
+    RedisError = OSError
+
+logger = logging.getLogger(__name__)
+CACHE_ERRORS = (RedisError, OSError)
+
+
+class _SettingsRates:
+    cache = None
+
+    def __init__(self):
+        self.cache = caches["throttle"]
+        super().__init__()
+
+    def get_rate(self):
+        return settings.API_THROTTLE_RATES.get(self.scope)
+
+    def allow_request(self, request, view) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except CACHE_ERRORS:
+            logger.warning("API throttle cache unavailable: request let through unthrottled")
+            return True
+
+
+class UserRateThrottle(_SettingsRates, throttling.UserRateThrottle):
+    pass
+
+
+class AnonRateThrottle(_SettingsRates, throttling.AnonRateThrottle):
+    pass
+
+
+class ThrottleFirst:
+    """For API views: count a request before its permissions are checked, and count a
+    failed authentication (an unknown or revoked token) against the anonymous rate.
+
+    DRF checks throttles after permissions, so requests without valid credentials would
+    get 401 unlimited: a token could be guessed at full speed.
+    """
+
+    def initial(self, request, *args, **kwargs):
+        try:
+            request.user  # noqa: B018 (authenticates)
+        except exceptions.AuthenticationFailed:
+            super().check_throttles(request)  # now anonymous: limited by address
+            raise
+        super().check_throttles(request)
+        request._carehub_throttled = True
+        super().initial(request, *args, **kwargs)
+
+    def check_throttles(self, request):
+        if not getattr(request, "_carehub_throttled", False):
+            super().check_throttles(request)

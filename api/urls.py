@@ -1,0 +1,30 @@
+"""/api/v1/ (the resources), /api/schema/ and /api/docs/. Mounted at api/ by carehub/urls.py."""
+
+from __future__ import annotations
+
+from django.urls import include, path, re_path
+from rest_framework.routers import SimpleRouter
+
+from api import accounts, careplans, directory, docs, patients, referrals, tasks, views
+
+app_name = "api"
+
+router = SimpleRouter()
+router.register("patients", patients.PatientViewSet, basename="patient")
+router.register("care-plans", careplans.CarePlanViewSet, basename="care-plan")
+router.register("goals", careplans.GoalViewSet, basename="goal")
+router.register("tasks", tasks.TaskViewSet, basename="task")
+router.register("referrals", referrals.ReferralViewSet, basename="referral")
+router.register("services", directory.ServiceViewSet, basename="service")
+router.register("organizations", directory.OrganizationViewSet, basename="organization")
+router.register("users", accounts.UserViewSet, basename="user")
+router.register("teams", accounts.TeamViewSet, basename="team")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("schema/", docs.SchemaView.as_view(), name="schema"),
+    path("docs/", docs.SwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/redoc/", docs.RedocView.as_view(url_name="api:schema"), name="redoc"),
+    # Last: any other path under /api/ answers a JSON 404 (Django's would be an HTML page).
+    re_path(r"^(?P<rest>[\s\S]*)$", views.not_found, name="not-found"),  # newlines too
+]

@@ -1,0 +1,71 @@
+"""What $everything returns for one patient, in a constant number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch
+
+from careplans.models import CarePlan, Goal, GoalProgress, Task
+from fhir_export import resources
+from patients.models import Patient
+from referrals.models import Referral
+
+
+@dataclass
+class Everything:
+    matches: list[dict] = field(default_factory=list)  # the patient's own records
+    included: list[dict] = field(default_factory=list)  # what they refer to (team, services)
+
+
+def patient_everything(patient: Patient) -> Everything:
+    """The patient, care plans, goals, tasks, referrals (ServiceRequest + Task), and the
+    care team, services and organisations they refer to. Eight queries."""
+    plans = list(
+        CarePlan.objects.filter(patient=patient)
+        .select_related("author", "patient")
+        .prefetch_related("needs")
+        .order_by("pk")
+    )
+    goals = list(
+        Goal.objects.filter(care_plan__patient=patient)
+        .select_related("care_plan")
+        .with_achievement()
+        .prefetch_related(
+            Prefetch("progress", queryset=GoalProgress.objects.order_by("created_at", "pk"))
+        )
+        .order_by("pk")
+    )
+    tasks = list(
+        Task.objects.filter(patient=patient).select_related("assignee", "created_by").order_by("pk")
+    )
+    referrals = list(
+        Referral.objects.filter(patient=patient)
+        .select_related("service__organization", "referred_by")
+        .order_by("pk")
+    )
+    found = Everything()
+    found.matches.append(resources.patient(patient))
+    for plan in plans:
+        found.matches.append(
+            resources.care_plan(
+                plan,
+                goal_ids=[g.pk for g in goals if g.care_plan_id == plan.pk],
+                task_ids=[t.pk for t in tasks if t.care_plan_id == plan.pk],
+            )
+        )
+    found.matches += [resources.goal(g, progress=g.progress.all()) for g in goals]
+    found.matches += [resources.task(t) for t in tasks]
+    services, organizations = {}, {}
+    for referral in referrals:
+        found.matches.append(resources.service_request(referral))
+        fulfilment = resources.fulfilment_task(referral)
+        if fulfilment is not None:
+            found.matches.append(fulfilment)
+        if referral.service_id:
+            services[referral.service_id] = referral.service
+            organizations[referral.service.organization_id] = referral.service.organization
+    found.included.append(resources.care_team(patient.care_team, patient_record=patient))
+    found.included += [resources.healthcare_service(s) for s in services.values()]
+    found.included += [resources.organization(o) for o in organizations.values()]
+    return found

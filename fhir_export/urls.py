@@ -1,0 +1,21 @@
+"""FHIR R4 read endpoints. Ids only in paths; a referral's fulfilment Task is
+Task/referral-<id>."""
+
+from django.urls import re_path
+
+from fhir_export import views
+
+app_name = "fhir"
+
+ID = r"(?P<id>[0-9]{1,18})"
+
+urlpatterns = [
+    re_path(rf"^Patient/{ID}$", views.PatientRead.as_view(), name="patient"),
+    re_path(rf"^Patient/{ID}/\$everything$", views.PatientEverything.as_view(), name="everything"),
+    re_path(rf"^CarePlan/{ID}$", views.CarePlanRead.as_view(), name="careplan"),
+    re_path(rf"^Goal/{ID}$", views.GoalRead.as_view(), name="goal"),
+    re_path(rf"^ServiceRequest/{ID}$", views.ServiceRequestRead.as_view(), name="servicerequest"),
+    re_path(r"^Task/(?P<id>(?:referral-)?[0-9]{1,18})$", views.TaskRead.as_view(), name="task"),
+    # Last: any other path under /fhir/ answers a 404 OperationOutcome.
+    re_path(r"^(?P<rest>[\s\S]*)$", views.not_found, name="not-found"),  # newlines too
+]

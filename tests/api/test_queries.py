@@ -1,0 +1,95 @@
+"""Every list endpoint runs a constant number of queries: 3 rows or 30, the same count
+(PERFORMANCE.md). The budgets, for a token request that was used a moment ago:
+
+1 token with its user; 1-2 permissions (user's and groups', once per request); 1 role
+check (admin?) where scope needs it; the page's rows (plus its prefetches); 1 audit row.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.careplans.factories import CarePlanFactory, GoalFactory, GoalProgressFactory, TaskFactory
+from tests.factories import CareTeamFactory, PatientFactory, UserFactory
+from tests.referrals.factories import ReferralFactory, ServiceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def count(client, url: str) -> int:
+    client.get(url)  # the token's last use is noted on the first request of a minute
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, response.content
+    return len(queries)
+
+
+def grow(make, n: int) -> None:
+    for _ in range(n):
+        make()
+
+
+@pytest.fixture
+def plan(patient, coordinator):
+    return CarePlanFactory(patient=patient, author=coordinator)
+
+
+LISTS = {
+    # url: (queries, how to add one row). Every one: the token with its user, the user's
+    # and their groups' permissions (2), the audit row; then what the list itself needs.
+    # + role check (admin sees all?), the page of rows (cursor: no count)
+    "/api/v1/patients/": (6, lambda r: PatientFactory(care_team=r["team"])),
+    # + role check, count, the page, its needs (prefetch)
+    "/api/v1/care-plans/": (8, lambda r: CarePlanFactory(patient=r["patient"], author=r["user"])),
+    # + role check, count, the page with plans and achievement (subquery)
+    "/api/v1/goals/": (7, lambda r: GoalFactory(care_plan=r["plan"])),
+    # + role check, the page (cursor)
+    "/api/v1/tasks/": (6, lambda r: TaskFactory(patient=r["patient"], assignee=r["user"])),
+    # + role check, the page with services and organisations, overdue computed in SQL
+    "/api/v1/referrals/": (
+        6,
+        lambda r: ReferralFactory(
+            patient=r["patient"], referred_by=r["user"], service=ServiceFactory()
+        ),
+    ),
+    # + count, the page with organisations
+    "/api/v1/services/": (6, lambda r: ServiceFactory()),
+    "/api/v1/organizations/": (6, lambda r: ServiceFactory()),
+    # + role check, count, the page, groups and teams (prefetch)
+    "/api/v1/users/": (7, lambda r: UserFactory(teams=[r["team"]])),
+    # (an admin: no permission queries) role check, count, the page, members (prefetch)
+    "/api/v1/teams/": (5, lambda r: CareTeamFactory()),
+}
+
+
+@pytest.mark.parametrize("url", sorted(LISTS))
+def test_lists_run_constant_queries(api, admin_api, url, team_a, patient, coordinator, plan):
+    budget, make = LISTS[url]
+    rows = {"team": team_a, "patient": patient, "user": coordinator, "plan": plan}
+    client = admin_api if url == "/api/v1/teams/" else api  # admins list every team
+    grow(lambda: make(rows), 3)
+    few = count(client, url)
+    grow(lambda: make(rows), 27)
+    many = count(client, url)
+    assert few == many, f"{url}: {few} queries for 3 rows, {many} for 30"
+    assert many == budget, f"{url}: {many} queries, expected {budget}"
+
+
+def test_sub_lists_run_constant_queries(api, patient, coordinator, plan):
+    goal = GoalFactory(care_plan=plan)
+    referral = ReferralFactory(patient=patient, referred_by=coordinator, sent=True)
+    progress = f"/api/v1/goals/{goal.pk}/progress/"
+    contacts = f"/api/v1/referrals/{referral.pk}/contacts/"
+
+    def add(n):
+        for _ in range(n):
+            GoalProgressFactory(goal=goal, recorded_by=coordinator)
+            api.post(contacts, {"channel": "phone", "direction": "outbound"})
+
+    add(3)
+    few = (count(api, progress), count(api, contacts))
+    add(27)
+    assert (count(api, progress), count(api, contacts)) == few
+    assert max(few) <= 9
