@@ -453,8 +453,6 @@ REMINDERS_SMS_BACKEND = env.str(
     default="reminders.sms.FileSmsBackend" if DEBUG else "reminders.sms.DisabledSmsBackend",
 )
 REMINDERS_SMS_FILE_PATH = env.str("REMINDERS_SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
-# Links in emails are absolute: the address users open CareHub at.
-CAREHUB_BASE_URL = env.str("CAREHUB_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- CareHub -----------------------------------------------------------------------------
 CAREHUB_PAGE_SIZE = 25
@@ -474,7 +472,8 @@ REFERRAL_RESPONSE_DEADLINES = {
 REFERRAL_OUTCOME_GRACE = timedelta(days=env.int("REFERRAL_OUTCOME_GRACE_DAYS", default=2))
 # The signed link in the referral email lets the receiving service answer for this long.
 REFERRAL_LINK_MAX_AGE = timedelta(days=env.int("REFERRAL_LINK_MAX_AGE_DAYS", default=14))
-# Absolute links in emails (the receiving service's response link) start with this.
+# The address CareHub is opened at: absolute links in emails (reminders, the receiving
+# service's response link) start with it.
 CAREHUB_SITE_URL = env.str("CAREHUB_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- Programs and benefits (programs/, benefits/) ---------------------------------------------

@@ -44,7 +44,7 @@ def register_renderer(kind: str, renderer: Renderer) -> None:
 def absolute_link(link: str) -> str:
     if not link or "://" in link:
         return link
-    return settings.CAREHUB_BASE_URL.rstrip("/") + link
+    return settings.CAREHUB_SITE_URL + link
 
 
 def due_phrase(due_at: datetime.datetime | None, now: datetime.datetime, tz) -> str:

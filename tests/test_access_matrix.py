@@ -112,6 +112,7 @@ def case_managers_only(**overrides) -> dict[str, str]:
     """A patient's record that case managers write: coordinators of the team get 403."""
     return scoped(coordinator="403", **overrides)
 
+
 def fhir_id(key):
     return lambda records: {"id": str(records[key].pk)}
 
