@@ -5,7 +5,17 @@ from __future__ import annotations
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
-from api import accounts, careplans, directory, docs, patients, referrals, tasks, views
+from api import (
+    accounts,
+    careplans,
+    directory,
+    docs,
+    notifications,
+    patients,
+    referrals,
+    tasks,
+    views,
+)
 
 app_name = "api"
 
@@ -19,6 +29,8 @@ router.register("services", directory.ServiceViewSet, basename="service")
 router.register("organizations", directory.OrganizationViewSet, basename="organization")
 router.register("users", accounts.UserViewSet, basename="user")
 router.register("teams", accounts.TeamViewSet, basename="team")
+router.register("notifications", notifications.NotificationViewSet, basename="notification")
+router.register("reminders", notifications.ReminderViewSet, basename="reminder")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

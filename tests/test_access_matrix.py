@@ -36,7 +36,7 @@ from tests.careplans.factories import CarePlanFactory, GoalFactory, TaskFactory
 from tests.factories import RelatedPersonFactory
 from tests.programs.factories import EnrolmentFactory
 from tests.referrals.factories import ReferralFactory, SharingConsentFactory
-from tests.reminders.factories import NotificationFactory
+from tests.reminders.factories import NotificationFactory, ReminderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +73,15 @@ def api_signed_in(**overrides) -> dict[str, str]:
 
 def api_scoped(**overrides) -> dict[str, str]:
     return scoped(anonymous="401", **overrides)
+
+
+OWN_ONLY_API = {
+    "anonymous": "401",
+    "coordinator": "ok",
+    "outsider": "404",
+    "case_manager": "404",
+    "admin": "404",
+}
 
 
 def api_create(**overrides) -> dict[str, str]:
@@ -253,6 +262,13 @@ ROUTES: dict[str, Route] = {
     "api:schema": Route(expect=api_signed_in()),
     "api:docs": Route(expect=signed_in()),
     "api:redoc": Route(expect=signed_in()),
+    # The user's own notifications and reminders: nobody else's, whatever their role.
+    "api:notification-list": Route(expect=api_signed_in()),
+    "api:notification-read-all": Route(method="post", expect=api_signed_in()),
+    "api:notification-detail": Route(record("notification"), expect=OWN_ONLY_API),
+    "api:notification-read": Route(record("notification"), method="post", expect=OWN_ONLY_API),
+    "api:reminder-list": Route(expect=api_signed_in()),
+    "api:reminder-detail": Route(record("reminder"), expect=OWN_ONLY_API),
     "api:patient-list": Route(expect=api_signed_in()),
     "api:patient-list#create": Route(
         method="post",
@@ -420,6 +436,7 @@ def records(team_a, coordinator, case_manager, patient):
         "consent": SharingConsentFactory(patient=patient, organization=sent.service.organization),
         "link_token": links.make_token(sent),
         "notification": NotificationFactory(user=coordinator),
+        "reminder": ReminderFactory(recipient_user=coordinator),
         "care_plan": plan,
         "goal": GoalFactory(care_plan=plan, active=True),
         "task": TaskFactory(patient=patient, care_plan=plan, assignee=coordinator),
