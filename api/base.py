@@ -3,6 +3,7 @@ permission per action, and optimistic locking through ``version`` or ``If-Match`
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import django_filters
@@ -38,6 +39,16 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", 2**63 - 1)
         super().__init__(*args, **kwargs)
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 date and time, compared in UTC: any valid offset is accepted (PostgreSQL
+    refuses offsets beyond +/-15:59 in a literal, which schemathesis found as a 500)."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            value = value.astimezone(datetime.UTC)
+        return super().filter(qs, value)
 
 
 class ActionPermission(permissions.BasePermission):

@@ -17,6 +17,7 @@ from api.base import (
     ReadSerializer,
     ScopedSerializer,
     TransitionSerializer,
+    UtcDateTimeFilter,
 )
 from api.pagination import CursorPagination
 from patients import services
@@ -84,7 +85,7 @@ class PatientFilter(django_filters.FilterSet):
     care_team = IdFilter(field_name="care_team_id")
     primary_coordinator = IdFilter(field_name="primary_coordinator_id")
     case_manager = IdFilter(field_name="case_manager_id")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_after = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Patient

@@ -17,6 +17,7 @@ from api.base import (
     ReadSerializer,
     ScopedSerializer,
     TransitionSerializer,
+    UtcDateTimeFilter,
 )
 from api.pagination import CursorPagination
 from careplans import services, transitions
@@ -90,8 +91,8 @@ class TaskFilter(django_filters.FilterSet):
     open = django_filters.BooleanFilter(method="filter_open", label="Open (not final)")
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Open and past due")
     mine = django_filters.BooleanFilter(method="filter_mine", label="Assigned to me")
-    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
-    due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+    due_before = UtcDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    due_after = UtcDateTimeFilter(field_name="due_at", lookup_expr="gte")
 
     class Meta:
         model = Task

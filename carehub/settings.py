@@ -354,6 +354,10 @@ SPECTACULAR_SETTINGS = {
         "GoalPriorityEnum": "careplans.models.GoalPriority",
         "RequestPriorityEnum": "referrals.models.Priority",
         "TaskPriorityEnum": "careplans.models.TaskPriority",
+        "ReminderChannelEnum": "reminders.models.ReminderChannel",
+        "ContactChannelEnum": "referrals.models.ContactChannel",
+        "ReminderStateEnum": "reminders.models.ReminderState",
+        "ReminderKindEnum": "reminders.models.ReminderKind",
     },
 }
 
