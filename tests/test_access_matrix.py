@@ -547,6 +547,8 @@ ROUTES: dict[str, Route] = {
     "fhir:goal": Route(fhir_id("goal"), expect=api_scoped()),
     "fhir:servicerequest": Route(fhir_id("referral"), expect=api_scoped()),
     "fhir:task": Route(fhir_id("task"), expect=api_scoped()),
+    "fhir:episodeofcare": Route(fhir_id("enrolment"), expect=api_scoped()),
+    "fhir:coverage": Route(fhir_id("coverage"), expect=api_scoped()),
     "fhir:task#fulfilment": Route(
         lambda r: {"id": f"referral-{r['referral'].pk}"}, expect=api_scoped()
     ),
