@@ -10,6 +10,7 @@ from api import (
     assessments,
     benefits,
     careplans,
+    coverage,
     directory,
     docs,
     notifications,
@@ -38,9 +39,9 @@ router.register("enrolments", programs.EnrolmentViewSet, basename="enrolment")
 router.register(
     "attendance-sessions", programs.AttendanceSessionViewSet, basename="attendance-session"
 )
-router.register("coverages", benefits.CoverageViewSet, basename="coverage")
+router.register("coverages", coverage.CoverageViewSet, basename="coverage")
 router.register(
-    "prior-authorisations", benefits.PriorAuthorisationViewSet, basename="prior-authorisation"
+    "prior-authorisations", coverage.PriorAuthorisationViewSet, basename="prior-authorisation"
 )
 router.register(
     "benefit-applications", benefits.BenefitApplicationViewSet, basename="benefit-application"
