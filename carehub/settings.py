@@ -166,7 +166,8 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # First: refuses sign-in while a username is locked out.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend with roles and permissions read in one query (accounts/backends.py).
+    "accounts.backends.RoleBackend",
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
@@ -283,6 +284,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # default; in Redis when REDIS_URL is set, so every web worker counts against one limit.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Drawn dashboards (dashboards/freshness.py): inside each web process, so patient data
+    # never leaves it; entries are replaced, not invalidated, when their data changes.
+    "dashboards": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "dashboards",
+        "TIMEOUT": 300,
+        "OPTIONS": {"MAX_ENTRIES": env.int("CAREHUB_DASHBOARD_CACHE_ENTRIES", default=2000)},
+    },
     "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
     if not REDIS_URL
     else {
@@ -462,6 +471,9 @@ REMINDERS_SMS_FILE_PATH = env.str("REMINDERS_SMS_FILE_PATH", default=str(VAR_DIR
 CAREHUB_PAGE_SIZE = 25
 # My day lists high-risk patients nobody has contacted (completed a task for) in this long.
 CAREHUB_NO_CONTACT_DAYS = env.int("CAREHUB_NO_CONTACT_DAYS", default=30)
+# Keep drawn dashboards until their teams' data changes (PostgreSQL only; see
+# dashboards/freshness.py). Off: draw them on every request.
+CAREHUB_DASHBOARD_CACHE = env.bool("CAREHUB_DASHBOARD_CACHE", default=True)
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="US")
 
 # --- Referrals -----------------------------------------------------------------------------
