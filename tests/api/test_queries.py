@@ -1,8 +1,8 @@
 """Every list endpoint runs a constant number of queries: 3 rows or 30, the same count
 (PERFORMANCE.md). The budgets, for a token request that was used a moment ago:
 
-1 token with its user; 1-2 permissions (user's and groups', once per request); 1 role
-check (admin?) where scope needs it; the page's rows (plus its prefetches); 1 audit row.
+1 token with its user; 1 for the user's roles and permissions together (accounts/backends.py:
+the scope rule's "admin?" reads the same); the page's rows (plus its prefetches); 1 audit row.
 """
 
 from __future__ import annotations
@@ -38,25 +38,25 @@ def plan(patient, coordinator):
 
 LISTS = {
     # url: (queries, how to add one row). Every one: the token with its user, the user's
-    # and their groups' permissions (2), the audit row; then what the list itself needs.
-    # + role check (admin sees all?), the page of rows (cursor: no count)
-    "/api/v1/patients/": (6, lambda r: PatientFactory(care_team=r["team"])),
-    # + role check, count, the page, its needs (prefetch)
-    "/api/v1/care-plans/": (8, lambda r: CarePlanFactory(patient=r["patient"], author=r["user"])),
-    # + role check, count, the page with plans and achievement (subquery)
-    "/api/v1/goals/": (7, lambda r: GoalFactory(care_plan=r["plan"])),
-    # + role check, the page (cursor)
-    "/api/v1/tasks/": (6, lambda r: TaskFactory(patient=r["patient"], assignee=r["user"])),
-    # + role check, the page with services and organisations, overdue computed in SQL
+    # roles and permissions (1), the audit row; then what the list itself needs.
+    # + the page of rows (cursor: no count)
+    "/api/v1/patients/": (4, lambda r: PatientFactory(care_team=r["team"])),
+    # + count, the page, its needs (prefetch)
+    "/api/v1/care-plans/": (6, lambda r: CarePlanFactory(patient=r["patient"], author=r["user"])),
+    # + count, the page with plans and achievement (subquery)
+    "/api/v1/goals/": (5, lambda r: GoalFactory(care_plan=r["plan"])),
+    # + the page (cursor)
+    "/api/v1/tasks/": (4, lambda r: TaskFactory(patient=r["patient"], assignee=r["user"])),
+    # + the page with services and organisations, overdue computed in SQL
     "/api/v1/referrals/": (
-        6,
+        4,
         lambda r: ReferralFactory(
             patient=r["patient"], referred_by=r["user"], service=ServiceFactory()
         ),
     ),
     # + count, the page with organisations
-    "/api/v1/services/": (6, lambda r: ServiceFactory()),
-    "/api/v1/organizations/": (6, lambda r: ServiceFactory()),
+    "/api/v1/services/": (5, lambda r: ServiceFactory()),
+    "/api/v1/organizations/": (5, lambda r: ServiceFactory()),
     # + role check, count, the page, groups and teams (prefetch)
     "/api/v1/users/": (7, lambda r: UserFactory(teams=[r["team"]])),
     # (an admin: no permission queries) role check, count, the page, members (prefetch)
