@@ -7,11 +7,15 @@ from rest_framework.routers import SimpleRouter
 
 from api import (
     accounts,
+    assessments,
+    benefits,
     careplans,
+    coverage,
     directory,
     docs,
     notifications,
     patients,
+    programs,
     referrals,
     tasks,
     views,
@@ -25,6 +29,23 @@ router.register("care-plans", careplans.CarePlanViewSet, basename="care-plan")
 router.register("goals", careplans.GoalViewSet, basename="goal")
 router.register("tasks", tasks.TaskViewSet, basename="task")
 router.register("referrals", referrals.ReferralViewSet, basename="referral")
+router.register(
+    "screening-templates", assessments.ScreeningTemplateViewSet, basename="screening-template"
+)
+router.register("assessments", assessments.AssessmentViewSet, basename="assessment")
+router.register("identified-needs", assessments.IdentifiedNeedViewSet, basename="identified-need")
+router.register("programs", programs.ProgramViewSet, basename="program")
+router.register("enrolments", programs.EnrolmentViewSet, basename="enrolment")
+router.register(
+    "attendance-sessions", programs.AttendanceSessionViewSet, basename="attendance-session"
+)
+router.register("coverages", coverage.CoverageViewSet, basename="coverage")
+router.register(
+    "prior-authorisations", coverage.PriorAuthorisationViewSet, basename="prior-authorisation"
+)
+router.register(
+    "benefit-applications", benefits.BenefitApplicationViewSet, basename="benefit-application"
+)
 router.register("services", directory.ServiceViewSet, basename="service")
 router.register("organizations", directory.OrganizationViewSet, basename="organization")
 router.register("users", accounts.UserViewSet, basename="user")

@@ -336,9 +336,11 @@ API_THROTTLE_RATES = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "CareHub API",
     "DESCRIPTION": (
-        "Patients, care plans, goals, tasks, referrals and the service directory, with the "
-        "same scope and rules as the pages. Authenticate with a session (the browser) or "
-        "an API token (`Authorization: Bearer chk_...`, made on your Security page). "
+        "Patients, care plans, goals, tasks, referrals and the service directory; needs "
+        "assessments, program enrolments and attendance, coverage, prior authorisations and "
+        "benefit applications: with the same scope and rules as the pages. Authenticate "
+        "with a session (the browser) or an API token (`Authorization: Bearer chk_...`, "
+        "made on your Security page). "
         "Records outside your care teams answer 404. Writes carry the version you loaded "
         "(body `version` or `If-Match`): a stale one answers 412. State changes are "
         "`POST .../{id}/transition` with `to` and `reason`; a move the state machine does "
@@ -367,6 +369,14 @@ SPECTACULAR_SETTINGS = {
         "ContactChannelEnum": "referrals.models.ContactChannel",
         "ReminderStateEnum": "reminders.models.ReminderState",
         "ReminderKindEnum": "reminders.models.ReminderKind",
+        "NeedStatusEnum": "assessments.models.NeedStatus",
+        "EnrolmentStatusEnum": "programs.models.EnrolmentStatus",
+        "SessionStatusEnum": "programs.models.SessionStatus",
+        "CoverageStatusEnum": "benefits.models.CoverageStatus",
+        "ApplicationStatusEnum": "benefits.models.ApplicationStatus",
+        "DocumentStatusEnum": "benefits.models.DocumentStatus",
+        # A need's severity has the same three values: one name for both.
+        "RiskLevelEnum": "patients.models.RiskLevel",
     },
 }
 

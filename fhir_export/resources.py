@@ -5,6 +5,8 @@ fhir.resources package).
 - A referral is a ServiceRequest with its fulfilment Task (id ``referral-<id>``, from the
   moment it is sent); the Task's status is the detail of where the referral stands.
 - A care team is a CareTeam; the directory is Organization and HealthcareService.
+- A program enrolment is an EpisodeOfCare (``episode_status`` maps its status); the
+  insurance a patient holds is a Coverage, its payer named (no Organization resource).
 Staff appear by name only (``display``): CareHub exports no Practitioner resources.
 Empty values are left out: FHIR forbids empty strings, lists and objects.
 """
@@ -15,8 +17,10 @@ import datetime
 from decimal import Decimal
 
 from accounts.models import CareTeam
+from benefits.models import Coverage, SubscriberRelationship
 from careplans.models import CarePlan, Goal, Task
 from patients.models import Language, Patient, PatientStatus
+from programs.models import Enrolment, EnrolmentStatus, EnrolmentTransition, ProgramKind
 from referrals.models import (
     OutcomeCode,
     Referral,
@@ -32,6 +36,9 @@ BCP47 = "urn:ietf:bcp:47"
 GOAL_ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
 GOAL_PRIORITY = "http://terminology.hl7.org/CodeSystem/goal-priority"
 IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
+COVERAGE_CLASS = "http://terminology.hl7.org/CodeSystem/coverage-class"
+SUBSCRIBER_RELATIONSHIP = "http://terminology.hl7.org/CodeSystem/subscriber-relationship"
+PROGRAM_KIND_SYSTEM = "urn:carehub:program-kind"
 
 
 def prune(value):
@@ -309,6 +316,109 @@ def fulfilment_task(record: Referral) -> dict | None:
             "owner": _recipient(record),
             "restriction": {"period": {"end": record.response_due_at}},
             "output": output,
+        }
+    )
+
+
+# --- Programs and coverage ---------------------------------------------------------------------
+
+# EpisodeOfCare.status for each enrolment status. A referral not yet taken up is
+# "planned" (eligibility is being looked at); disenrolment is "finished" once the episode
+# had started and "cancelled" when it never did (episode_status).
+EPISODE_STATUS = {
+    EnrolmentStatus.REFERRED: "planned",
+    EnrolmentStatus.ENROLLED: "active",
+    EnrolmentStatus.PAUSED: "onhold",
+    EnrolmentStatus.COMPLETED: "finished",
+}
+
+
+def episode_status(status: str, *, started: bool) -> str:
+    if status == EnrolmentStatus.DISENROLLED:
+        return "finished" if started else "cancelled"
+    return EPISODE_STATUS[status]
+
+
+def episode_of_care(record: Enrolment, *, transitions: list[EnrolmentTransition] = ()) -> dict:
+    """``transitions`` oldest first: every status before the current one, with its period,
+    becomes statusHistory."""
+    moves = list(transitions)
+    history = [
+        {
+            "status": episode_status(move.to_status, started=True),
+            "period": {"start": move.occurred_at, "end": following.occurred_at},
+        }
+        for move, following in zip(moves, moves[1:], strict=False)
+    ]
+    program = record.program
+    return prune(
+        {
+            "resourceType": "EpisodeOfCare",
+            "id": str(record.pk),
+            "meta": meta(record),
+            "status": episode_status(record.status, started=record.start_date is not None),
+            "statusHistory": history,
+            "type": [
+                {
+                    "coding": [
+                        {
+                            "system": PROGRAM_KIND_SYSTEM,
+                            "code": program.kind,
+                            "display": str(ProgramKind(program.kind).label),
+                        }
+                    ],
+                    "text": program.name,
+                }
+            ],
+            "patient": ref("Patient", record.patient_id),
+            "period": {"start": record.start_date, "end": record.end_date},
+            "careManager": person(record.case_manager),
+        }
+    )
+
+
+def coverage(record: Coverage) -> dict:
+    classes = [
+        {
+            "type": {"coding": [{"system": COVERAGE_CLASS, "code": code}]},
+            "value": value,
+            "name": name,
+        }
+        for code, value, name in (
+            ("plan", record.plan_name, record.plan_name),
+            ("group", record.group_id, ""),
+        )
+        if value
+    ]
+    is_self = record.subscriber_relationship == SubscriberRelationship.SELF
+    if is_self:
+        subscriber = ref("Patient", record.patient_id)
+    else:
+        subscriber = {"display": record.subscriber_name} if record.subscriber_name else None
+    return prune(
+        {
+            "resourceType": "Coverage",
+            "id": str(record.pk),
+            "meta": meta(record),
+            "identifier": [
+                {
+                    "type": {"coding": [{"system": IDENTIFIER_TYPE, "code": "MB"}]},
+                    "value": record.member_id,
+                }
+            ],
+            "status": record.status,
+            "subscriber": subscriber,
+            "subscriberId": record.member_id if is_self else "",
+            "beneficiary": ref("Patient", record.patient_id),
+            "relationship": {
+                "coding": [
+                    {"system": SUBSCRIBER_RELATIONSHIP, "code": record.subscriber_relationship}
+                ]
+            },
+            "period": {"start": record.effective_from, "end": record.effective_to},
+            "payor": [{"display": record.payer}],
+            "class": classes,
+            "order": record.order,
         }
     )
 

@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
 
+from benefits.models import Coverage
 from careplans.models import CarePlan, Goal, GoalProgress, Task
 from fhir_export import resources
 from patients.models import Patient
+from programs.models import Enrolment, EnrolmentTransition
 from referrals.models import Referral
 
 
@@ -19,8 +21,9 @@ class Everything:
 
 
 def patient_everything(patient: Patient) -> Everything:
-    """The patient, care plans, goals, tasks, referrals (ServiceRequest + Task), and the
-    care team, services and organisations they refer to. Eight queries."""
+    """The patient, care plans, goals, tasks, referrals (ServiceRequest + Task), program
+    enrolments (EpisodeOfCare, with their status history) and coverage, and the care team,
+    services and organisations they refer to. Eleven queries."""
     plans = list(
         CarePlan.objects.filter(patient=patient)
         .select_related("author", "patient")
@@ -44,6 +47,18 @@ def patient_everything(patient: Patient) -> Everything:
         .select_related("service__organization", "referred_by")
         .order_by("pk")
     )
+    enrolments = list(
+        Enrolment.objects.filter(patient=patient)
+        .select_related("program", "case_manager")
+        .prefetch_related(
+            Prefetch(
+                "transitions",
+                queryset=EnrolmentTransition.objects.order_by("occurred_at", "pk"),
+            )
+        )
+        .order_by("pk")
+    )
+    coverages = list(Coverage.objects.filter(patient=patient).order_by("pk"))
     found = Everything()
     found.matches.append(resources.patient(patient))
     for plan in plans:
@@ -65,6 +80,10 @@ def patient_everything(patient: Patient) -> Everything:
         if referral.service_id:
             services[referral.service_id] = referral.service
             organizations[referral.service.organization_id] = referral.service.organization
+    found.matches += [
+        resources.episode_of_care(e, transitions=e.transitions.all()) for e in enrolments
+    ]
+    found.matches += [resources.coverage(c) for c in coverages]
     found.included.append(resources.care_team(patient.care_team, patient_record=patient))
     found.included += [resources.healthcare_service(s) for s in services.values()]
     found.included += [resources.organization(o) for o in organizations.values()]

@@ -16,6 +16,8 @@ urlpatterns = [
     re_path(rf"^Goal/{ID}$", views.GoalRead.as_view(), name="goal"),
     re_path(rf"^ServiceRequest/{ID}$", views.ServiceRequestRead.as_view(), name="servicerequest"),
     re_path(r"^Task/(?P<id>(?:referral-)?[0-9]{1,18})$", views.TaskRead.as_view(), name="task"),
+    re_path(rf"^EpisodeOfCare/{ID}$", views.EpisodeOfCareRead.as_view(), name="episodeofcare"),
+    re_path(rf"^Coverage/{ID}$", views.CoverageRead.as_view(), name="coverage"),
     # Last: any other path under /fhir/ answers a 404 OperationOutcome.
     re_path(r"^(?P<rest>[\s\S]*)$", views.not_found, name="not-found"),  # newlines too
 ]

@@ -21,11 +21,13 @@ from api.exceptions import api_exception_handler
 from api.throttling import ThrottleFirst
 from audit import context as audit_context
 from audit.models import AuditAction
+from benefits.permissions import access_coverage
 from careplans.permissions import access_care_plan, access_goal, access_task
 from fhir_export import resources
 from fhir_export.schema import FhirAutoSchema
 from fhir_export.selectors import patient_everything
 from patients.permissions import access_patient
+from programs.permissions import access_enrolment
 from referrals.permissions import access_referral
 
 ISSUE_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 429: "throttled"}
@@ -146,6 +148,22 @@ class TaskRead(FhirView):
             return Response(resource)
         task = access_task(request.user, int(id))
         return Response(resources.task(task))
+
+
+class EpisodeOfCareRead(FhirView):
+    @extend_schema(
+        summary="FHIR EpisodeOfCare (a program enrolment)", responses={200: RESOURCE}, tags=["fhir"]
+    )
+    def get(self, request, id: str):
+        enrolment = access_enrolment(request.user, int(id))
+        moves = enrolment.transitions.order_by("occurred_at", "pk")
+        return Response(resources.episode_of_care(enrolment, transitions=moves))
+
+
+class CoverageRead(FhirView):
+    @extend_schema(summary="FHIR Coverage", responses={200: RESOURCE}, tags=["fhir"])
+    def get(self, request, id: str):
+        return Response(resources.coverage(access_coverage(request.user, int(id))))
 
 
 class PatientEverything(FhirView):

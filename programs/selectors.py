@@ -8,13 +8,17 @@ from django.db.models import QuerySet
 from accounts.models import User
 from patients.models import Patient
 from patients.selectors import patients_visible_to
-from programs.models import Enrolment
+from programs.models import Enrolment, Session
 
 SESSIONS_SHOWN = 100
 
 
 def enrolments_visible_to(user: User | AnonymousUser) -> QuerySet[Enrolment]:
     return Enrolment.objects.filter(patient__in=patients_visible_to(user))
+
+
+def sessions_visible_to(user: User | AnonymousUser) -> QuerySet[Session]:
+    return Session.objects.filter(enrolment__patient__in=patients_visible_to(user))
 
 
 def patient_enrolments(patient: Patient) -> list[Enrolment]:

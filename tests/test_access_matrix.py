@@ -26,7 +26,13 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from tests.assessments.factories import AssessmentFactory, IdentifiedNeedFactory
+from programs.models import SessionStatus
+from programs.services import session_record
+from tests.assessments.factories import (
+    AssessmentFactory,
+    IdentifiedNeedFactory,
+    question_with_options,
+)
 from tests.benefits.factories import (
     BenefitApplicationFactory,
     CoverageFactory,
@@ -34,7 +40,7 @@ from tests.benefits.factories import (
 )
 from tests.careplans.factories import CarePlanFactory, GoalFactory, TaskFactory
 from tests.factories import RelatedPersonFactory
-from tests.programs.factories import EnrolmentFactory
+from tests.programs.factories import EnrolmentFactory, ProgramFactory
 from tests.referrals.factories import ReferralFactory, SharingConsentFactory
 from tests.reminders.factories import NotificationFactory, ReminderFactory
 
@@ -115,6 +121,18 @@ def record(name):
 
 def patient_pk(records):
     return {"patient_pk": records["patient"].pk}
+
+
+def api_case_managers_only(**overrides) -> dict[str, str]:
+    """An API write on a patient's record that case managers make: 403 for the team's
+    coordinators, 404 for the outsider."""
+    return api_scoped(coordinator="403", **overrides)
+
+
+def api_case_managers_create(**overrides) -> dict[str, str]:
+    """An API create that case managers make: coordinators' role may not (403), whichever
+    patient they name."""
+    return api_scoped(coordinator="403", outsider="403", **overrides)
 
 
 def case_managers_only(**overrides) -> dict[str, str]:
@@ -380,6 +398,143 @@ ROUTES: dict[str, Route] = {
     "api:user-detail": Route(lambda r: {"pk": r["task"].assignee_id}, expect=api_scoped()),
     "api:team-list": Route(expect=api_signed_in()),
     "api:team-detail": Route(lambda r: {"pk": r["patient"].care_team_id}, expect=api_scoped()),
+    # Needs assessments: coordinators read them; case managers assess and link or resolve
+    # needs. Screening templates and programs hold no patient data: any signed-in user.
+    "api:screening-template-list": Route(expect=api_signed_in()),
+    "api:screening-template-detail": Route(
+        lambda r: {"pk": r["question"].template_id}, expect=api_signed_in()
+    ),
+    "api:assessment-list": Route(expect=api_signed_in()),
+    "api:assessment-list#create": Route(
+        method="post",
+        data=lambda r: {
+            "patient": r["patient"].pk,
+            "template": r["question"].template_id,
+            "answers": [{"question": r["question"].pk, "option": r["question"].options.first().pk}],
+        },
+        expect=api_case_managers_create(),
+    ),
+    "api:assessment-detail": Route(record("assessment"), expect=api_scoped()),
+    "api:identified-need-list": Route(expect=api_signed_in()),
+    "api:identified-need-detail": Route(record("need"), expect=api_scoped()),
+    "api:identified-need-address": Route(
+        record("need"),
+        method="post",
+        data=lambda r: {"goal": r["goal"].pk},
+        expect=api_case_managers_only(),
+    ),
+    "api:identified-need-resolve": Route(
+        record("need"),
+        method="post",
+        data=lambda r: {"note": "Found a food pantry"},
+        expect=api_case_managers_only(),
+    ),
+    # Programs: case managers refer and move enrolments; coordinators record attendance.
+    "api:program-list": Route(expect=api_signed_in()),
+    "api:program-detail": Route(record("program"), expect=api_signed_in()),
+    "api:enrolment-list": Route(expect=api_signed_in()),
+    "api:enrolment-list#create": Route(
+        method="post",
+        data=lambda r: {
+            "patient": r["patient"].pk,
+            "program": r["program"].pk,
+            "case_manager": r["enrolment"].case_manager_id,
+        },
+        expect=api_case_managers_create(),
+    ),
+    "api:enrolment-detail": Route(record("enrolment"), expect=api_scoped()),
+    "api:enrolment-transition": Route(
+        record("enrolment"),
+        method="post",
+        data=lambda r: {"to": "paused", "reason": "In hospital"},
+        expect=api_case_managers_only(),
+    ),
+    "api:attendance-session-list": Route(expect=api_signed_in()),
+    "api:attendance-session-list#create": Route(
+        method="post",
+        data=lambda r: {
+            "enrolment": r["enrolment"].pk,
+            "held_on": timezone.localdate().isoformat(),
+            "status": "attended",
+        },
+        expect=api_create(),
+    ),
+    "api:attendance-session-detail": Route(record("session"), expect=api_scoped()),
+    # Coverage and benefits: case managers' work, readable by the team's coordinators.
+    "api:coverage-list": Route(expect=api_signed_in()),
+    "api:coverage-list#create": Route(
+        method="post",
+        data=lambda r: {
+            "patient": r["patient"].pk,
+            "payer": "Tufts",
+            "member_id": "T-1",
+            "effective_from": "2026-01-01",
+        },
+        expect=api_case_managers_create(),
+    ),
+    "api:coverage-detail": Route(record("coverage"), expect=api_scoped()),
+    "api:coverage-detail#patch": Route(
+        record("coverage"),
+        method="patch",
+        data=lambda r: {"plan_name": "Gold"},
+        expect=api_case_managers_only(),
+    ),
+    "api:prior-authorisation-list": Route(expect=api_signed_in()),
+    "api:prior-authorisation-list#create": Route(
+        method="post",
+        data=lambda r: {
+            "patient": r["patient"].pk,
+            "service": "Home health aide",
+            "payer": "Tufts",
+            "reference_number": "PA-9",
+            "units_approved": 10,
+            "valid_from": "2026-01-01",
+            "valid_to": "2026-12-31",
+        },
+        expect=api_case_managers_create(),
+    ),
+    "api:prior-authorisation-detail": Route(record("authorisation"), expect=api_scoped()),
+    "api:prior-authorisation-detail#patch": Route(
+        record("authorisation"),
+        method="patch",
+        data=version_of("authorisation", units_used=6),
+        expect=api_case_managers_only(),
+    ),
+    "api:benefit-application-list": Route(expect=api_signed_in()),
+    "api:benefit-application-list#create": Route(
+        method="post",
+        data=lambda r: {
+            "patient": r["patient"].pk,
+            "program": "medicaid",
+            "case_manager": r["application"].case_manager_id,
+        },
+        expect=api_case_managers_create(),
+    ),
+    "api:benefit-application-detail": Route(record("application"), expect=api_scoped()),
+    "api:benefit-application-detail#patch": Route(
+        record("application"),
+        method="patch",
+        data=version_of("application", notes="Called the office"),
+        expect=api_case_managers_only(),
+    ),
+    "api:benefit-application-transition": Route(
+        record("application"),
+        method="post",
+        data=lambda r: {"to": "submitted"},
+        expect=api_case_managers_only(),
+    ),
+    "api:benefit-application-documents": Route(
+        record("application"),
+        method="post",
+        data=lambda r: {"name": "Pay stubs"},
+        expect=api_case_managers_only(),
+    ),
+    "api:benefit-application-document": Route(
+        lambda r: {"pk": r["application"].pk, "document_pk": r["document"].pk},
+        method="patch",
+        data=lambda r: {"received": True},
+        expect=api_case_managers_only(),
+    ),
     # Any other path under /api/ or /fhir/: a JSON 404 for everyone.
     "api:not-found": Route(
         lambda r: {"rest": "v1/nothing/"}, expect=dict.fromkeys(PERSONAS, "404")
@@ -392,6 +547,8 @@ ROUTES: dict[str, Route] = {
     "fhir:goal": Route(fhir_id("goal"), expect=api_scoped()),
     "fhir:servicerequest": Route(fhir_id("referral"), expect=api_scoped()),
     "fhir:task": Route(fhir_id("task"), expect=api_scoped()),
+    "fhir:episodeofcare": Route(fhir_id("enrolment"), expect=api_scoped()),
+    "fhir:coverage": Route(fhir_id("coverage"), expect=api_scoped()),
     "fhir:task#fulfilment": Route(
         lambda r: {"id": f"referral-{r['referral'].pk}"}, expect=api_scoped()
     ),
@@ -429,6 +586,8 @@ def records(team_a, coordinator, case_manager, patient):
     application = BenefitApplicationFactory(
         patient=patient, case_manager=case_manager, state="gathering_documents"
     )
+    assessment = AssessmentFactory(patient=patient, assessed_by=case_manager)
+    enrolment = EnrolmentFactory(patient=patient, case_manager=case_manager, enrolled=True)
     return {
         "patient": patient,
         "person": RelatedPersonFactory(patient=patient),
@@ -440,9 +599,17 @@ def records(team_a, coordinator, case_manager, patient):
         "care_plan": plan,
         "goal": GoalFactory(care_plan=plan, active=True),
         "task": TaskFactory(patient=patient, care_plan=plan, assignee=coordinator),
-        "assessment": AssessmentFactory(patient=patient, assessed_by=case_manager),
+        "assessment": assessment,
+        "question": question_with_options(assessment.template, "food", [0, 1]),
         "need": IdentifiedNeedFactory(patient=patient),
-        "enrolment": EnrolmentFactory(patient=patient, case_manager=case_manager, enrolled=True),
+        "enrolment": enrolment,
+        "program": ProgramFactory(),
+        "session": session_record(
+            enrolment=enrolment,
+            by=case_manager,
+            held_on=timezone.localdate(),
+            status=SessionStatus.ATTENDED,
+        ),
         "coverage": CoverageFactory(patient=patient),
         "authorisation": PriorAuthorisationFactory(patient=patient),
         "application": application,

@@ -11,8 +11,22 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from assessments.services import assessment_record
+from programs.services import session_record
+from tests.assessments.factories import (
+    DomainRuleFactory,
+    IdentifiedNeedFactory,
+    ScreeningTemplateFactory,
+    question_with_options,
+)
+from tests.benefits.factories import (
+    BenefitApplicationFactory,
+    CoverageFactory,
+    PriorAuthorisationFactory,
+)
 from tests.careplans.factories import CarePlanFactory, GoalFactory, GoalProgressFactory, TaskFactory
 from tests.factories import CareTeamFactory, PatientFactory, UserFactory
+from tests.programs.factories import EnrolmentFactory, ProgramFactory
 from tests.referrals.factories import ReferralFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +48,25 @@ def grow(make, n: int) -> None:
 @pytest.fixture
 def plan(patient, coordinator):
     return CarePlanFactory(patient=patient, author=coordinator)
+
+
+def screened(r) -> None:
+    """An assessment with two answers and two domain results."""
+    question_ids = [q.pk for q in r["questions"]]
+    assessment_record(
+        patient=r["patient"],
+        template=r["questions"][0].template,
+        by=r["manager"],
+        answers={pk: r["questions"][i].options.last().pk for i, pk in enumerate(question_ids)},
+    )
+
+
+def patient_enrolled(r) -> None:
+    EnrolmentFactory(
+        patient=PatientFactory(care_team=r["team"]),
+        program=r["program"],
+        case_manager=r["manager"],
+    )
 
 
 LISTS = {
@@ -61,13 +94,60 @@ LISTS = {
     "/api/v1/users/": (7, lambda r: UserFactory(teams=[r["team"]])),
     # (an admin: no permission queries) role check, count, the page, members (prefetch)
     "/api/v1/teams/": (5, lambda r: CareTeamFactory()),
+    # + count, the page (no patient data: no scope)
+    "/api/v1/screening-templates/": (6, lambda r: ScreeningTemplateFactory()),
+    # + role check, the page with templates, domain results and answers with their
+    # questions and options (two prefetches)
+    "/api/v1/assessments/": (8, screened),
+    # + role check, the page
+    "/api/v1/identified-needs/": (
+        6,
+        lambda r: IdentifiedNeedFactory(patient=PatientFactory(care_team=r["team"])),
+    ),
+    # + count, the page
+    "/api/v1/programs/": (6, lambda r: ProgramFactory()),
+    # + role check, the page with programs (shares and the threshold flag need them)
+    "/api/v1/enrolments/": (6, patient_enrolled),
+    # + role check, the page with enrolments
+    "/api/v1/attendance-sessions/": (
+        6,
+        lambda r: session_record(
+            enrolment=r["enrolment"],
+            by=r["user"],
+            held_on=r["enrolment"].start_date,
+            status="attended",
+        ),
+    ),
+    # + role check, the page
+    "/api/v1/coverages/": (6, lambda r: CoverageFactory(patient=r["patient"])),
+    "/api/v1/prior-authorisations/": (6, lambda r: PriorAuthorisationFactory(patient=r["patient"])),
+    # + role check, the page, the document checklists (prefetch)
+    "/api/v1/benefit-applications/": (
+        7,
+        lambda r: BenefitApplicationFactory(patient=r["patient"], case_manager=r["manager"]),
+    ),
 }
 
 
 @pytest.mark.parametrize("url", sorted(LISTS))
-def test_lists_run_constant_queries(api, admin_api, url, team_a, patient, coordinator, plan):
+def test_lists_run_constant_queries(
+    api, admin_api, url, team_a, patient, coordinator, case_manager, plan
+):
     budget, make = LISTS[url]
     rows = {"team": team_a, "patient": patient, "user": coordinator, "plan": plan}
+    rows["manager"] = case_manager
+    if url == "/api/v1/assessments/":
+        template = ScreeningTemplateFactory()
+        DomainRuleFactory(template=template, domain="food")
+        DomainRuleFactory(template=template, domain="safety")
+        rows["questions"] = [
+            question_with_options(template, domain, [0, 2]) for domain in ("food", "safety")
+        ]
+    if url in ("/api/v1/enrolments/", "/api/v1/attendance-sessions/"):
+        rows["program"] = ProgramFactory()
+        rows["enrolment"] = EnrolmentFactory(
+            patient=patient, program=rows["program"], case_manager=case_manager, enrolled=True
+        )
     client = admin_api if url == "/api/v1/teams/" else api  # admins list every team
     grow(lambda: make(rows), 3)
     few = count(client, url)

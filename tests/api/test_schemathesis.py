@@ -14,7 +14,16 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi import checks
 
 from api.tokens import api_token_create
+from assessments.services import assessment_record
+from programs.services import session_record
+from tests.assessments.factories import DomainRuleFactory, question_with_options
+from tests.benefits.factories import (
+    BenefitApplicationFactory,
+    CoverageFactory,
+    PriorAuthorisationFactory,
+)
 from tests.careplans.factories import CarePlanFactory, GoalFactory, GoalProgressFactory, TaskFactory
+from tests.programs.factories import EnrolmentFactory
 from tests.referrals.factories import ReferralFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,13 +37,29 @@ schema.app = get_wsgi_application()
 
 
 @pytest.fixture
-def token(admin_user, coordinator, patient):
+def token(admin_user, coordinator, case_manager, patient):
     """Some records to find (ids from 1), and an admin's token: every record is in scope."""
     plan = CarePlanFactory(patient=patient, author=coordinator, active=True)
     goal = GoalFactory(care_plan=plan, active=True)
     GoalProgressFactory(goal=goal, recorded_by=coordinator)
     TaskFactory(patient=patient, care_plan=plan, assignee=coordinator)
     ReferralFactory(patient=patient, referred_by=coordinator, sent=True)
+    # Casework: a scored screening with its need, an enrolment with attendance, coverage,
+    # an authorisation and an application with its checklist.
+    rule = DomainRuleFactory(domain="food")
+    question = question_with_options(rule.template, "food", [0, 3])
+    assessment_record(
+        patient=patient,
+        template=rule.template,
+        by=case_manager,
+        answers={question.pk: question.options.last().pk},
+    )
+    enrolment = EnrolmentFactory(patient=patient, case_manager=case_manager, enrolled=True)
+    session_record(
+        enrolment=enrolment, by=coordinator, held_on=enrolment.start_date, status="missed"
+    )
+    PriorAuthorisationFactory(patient=patient, coverage=CoverageFactory(patient=patient))
+    BenefitApplicationFactory(patient=patient, case_manager=case_manager)
     return api_token_create(user=admin_user, by=admin_user, name="schemathesis")[1]
 
 
