@@ -95,22 +95,22 @@ LISTS = {
     # (an admin: no permission queries) role check, count, the page, members (prefetch)
     "/api/v1/teams/": (5, lambda r: CareTeamFactory()),
     # + count, the page (no patient data: no scope)
-    "/api/v1/screening-templates/": (6, lambda r: ScreeningTemplateFactory()),
-    # + role check, the page with templates, domain results and answers with their
+    "/api/v1/screening-templates/": (5, lambda r: ScreeningTemplateFactory()),
+    # + the page with templates, domain results and answers with their
     # questions and options (two prefetches)
-    "/api/v1/assessments/": (8, screened),
-    # + role check, the page
+    "/api/v1/assessments/": (6, screened),
+    # + the page
     "/api/v1/identified-needs/": (
-        6,
+        4,
         lambda r: IdentifiedNeedFactory(patient=PatientFactory(care_team=r["team"])),
     ),
     # + count, the page
-    "/api/v1/programs/": (6, lambda r: ProgramFactory()),
-    # + role check, the page with programs (shares and the threshold flag need them)
-    "/api/v1/enrolments/": (6, patient_enrolled),
-    # + role check, the page with enrolments
+    "/api/v1/programs/": (5, lambda r: ProgramFactory()),
+    # + the page with programs (shares and the threshold flag need them)
+    "/api/v1/enrolments/": (4, patient_enrolled),
+    # + the page with enrolments
     "/api/v1/attendance-sessions/": (
-        6,
+        4,
         lambda r: session_record(
             enrolment=r["enrolment"],
             by=r["user"],
@@ -118,12 +118,12 @@ LISTS = {
             status="attended",
         ),
     ),
-    # + role check, the page
-    "/api/v1/coverages/": (6, lambda r: CoverageFactory(patient=r["patient"])),
-    "/api/v1/prior-authorisations/": (6, lambda r: PriorAuthorisationFactory(patient=r["patient"])),
-    # + role check, the page, the document checklists (prefetch)
+    # + the page
+    "/api/v1/coverages/": (4, lambda r: CoverageFactory(patient=r["patient"])),
+    "/api/v1/prior-authorisations/": (4, lambda r: PriorAuthorisationFactory(patient=r["patient"])),
+    # + the page, the document checklists (prefetch)
     "/api/v1/benefit-applications/": (
-        7,
+        5,
         lambda r: BenefitApplicationFactory(patient=r["patient"], case_manager=r["manager"]),
     ),
 }
