@@ -28,9 +28,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import smtplib
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from time import monotonic
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -237,14 +237,14 @@ class BatchSender:
 
     def _start_attempts(self, items: list[Outgoing]) -> tuple[dict[int, LockedRow], float]:
         """Committed before the group is sent: the rows this task won, and the time
-        (time.monotonic()) after which no send may start: the claim must outlast it by
+        (monotonic()) after which no send may start: the claim must outlast it by
         REMINDERS_SEND_MARGIN, one send's worst case."""
         margin = settings.REMINDERS_SEND_MARGIN
 
         def startable(row: LockedRow) -> bool:
             return _unstarted(row) and row.claimed_until > row.db_now + margin
 
-        locked_at = time.monotonic()
+        locked_at = monotonic()
         with transaction.atomic():
             won = {
                 row.pk: row
@@ -382,7 +382,7 @@ class BatchSender:
         in_flight = None
         try:
             for item in todo:
-                if time.monotonic() >= deadline:
+                if monotonic() >= deadline:
                     break  # the claim could end during the send: hand the rest back
                 in_flight = item
                 error = self._send(item)
