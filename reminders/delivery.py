@@ -37,7 +37,6 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
 from django.db.models import F
-from django.db.models.functions import Now
 from django.utils import timezone
 
 from reminders import outbox
@@ -216,65 +215,40 @@ class BatchSender:
         """In-app only: "sent", its attempt and the notification in one transaction."""
         if not items:
             return
-
-        def live(row: LockedRow) -> bool:
-            return _unstarted(row) and row.claimed_until > row.db_now
-
         with transaction.atomic():
-            won = {
-                row.pk for row in outbox.lock_rows(item.reminder.pk for item in items) if live(row)
-            }
-            outbox.update_rows(
-                list(won),
-                state=ReminderState.SENT,
-                sent_at=Now(),
-                claimed_until=None,
-                attempts=F("attempts") + 1,
-            )
+            won = outbox.mark_sent_unstarted([item.reminder.pk for item in items])
             Notification.objects.bulk_create(self._notifications(items, won))
         self.result.sent += len(won)
         self.result.skipped += len(items) - len(won)
 
-    def _start_attempts(self, items: list[Outgoing]) -> tuple[dict[int, LockedRow], float]:
+    def _start_attempts(self, items: list[Outgoing]) -> tuple[dict[int, outbox.Started], float]:
         """Committed before the group is sent: the rows this task won, and the time
         (monotonic()) after which no send may start: the claim must outlast it by
         REMINDERS_SEND_MARGIN, one send's worst case."""
         margin = settings.REMINDERS_SEND_MARGIN
-
-        def startable(row: LockedRow) -> bool:
-            return _unstarted(row) and row.claimed_until > row.db_now + margin
-
-        locked_at = monotonic()
-        with transaction.atomic():
-            won = {
-                row.pk: row
-                for row in outbox.lock_rows(i.reminder.pk for i in items)
-                if startable(row)
-            }
-            if won:
-                # The database's now, the same for the group: the marker that says this
-                # attempt is this task's (later guards compare it).
-                marker = next(iter(won.values())).db_now
-                outbox.update_rows(list(won), attempt_started_at=marker, attempts=F("attempts") + 1)
+        started_at = monotonic()
+        won = {
+            row.pk: row
+            for row in outbox.start_attempts([item.reminder.pk for item in items], margin=margin)
+        }
         if not won:
-            return won, locked_at
-        shortest = min(row.claimed_until for row in won.values()) - marker - margin
-        return won, locked_at + shortest.total_seconds()
+            return won, started_at
+        # The marker is the database's now when the attempts started.
+        shortest = min(row.claimed_until - row.marker for row in won.values()) - margin
+        return won, started_at + shortest.total_seconds()
 
     def _mark_sent(self, items: list[Outgoing], marker) -> None:
-        """The group's sent rows, and their notifications, in one transaction."""
+        """The group's sent rows, with their notifications when the user also wants them
+        in-app (then in one transaction)."""
         if not items:
             return
-
-        def ours(row: LockedRow) -> bool:
-            return row.state == ReminderState.SENDING and row.attempt_started_at == marker
-
-        with transaction.atomic():
-            won = {row.pk for row in outbox.lock_rows(i.reminder.pk for i in items) if ours(row)}
-            outbox.update_rows(
-                list(won), state=ReminderState.SENT, sent_at=Now(), claimed_until=None
-            )
-            Notification.objects.bulk_create(self._notifications(items, won))
+        ids = [item.reminder.pk for item in items]
+        if any(IN_APP in item.channels for item in items):
+            with transaction.atomic():
+                won = outbox.mark_sent(ids, marker=marker)
+                Notification.objects.bulk_create(self._notifications(items, won))
+        else:
+            won = outbox.mark_sent(ids, marker=marker)
         self.result.sent += len(won)
         # Released or taken while we sent: counted as uncertain there.
         self.result.skipped += len(items) - len(won)
@@ -375,7 +349,7 @@ class BatchSender:
         self.result.skipped += len(items) - len(started)
         if not started:
             return
-        marker = next(iter(started.values())).db_now
+        marker = next(iter(started.values())).marker
         todo = [item for item in items if item.reminder.pk in started]
         sent: list[Outgoing] = []
         failures: list[tuple[Outgoing, Exception]] = []
@@ -396,7 +370,7 @@ class BatchSender:
             # Only the message in flight, if any, stays in the uncertain window.
             self._mark_sent(sent, marker)
             for item, error in failures:
-                self._after_failure(item, started[item.reminder.pk].attempts + 1, marker, error)
+                self._after_failure(item, started[item.reminder.pk].attempts, marker, error)
             done = {item.reminder.pk for item in sent} | {item.reminder.pk for item, _e in failures}
             if in_flight is not None:
                 done.add(in_flight.reminder.pk)
