@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import smtplib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from time import monotonic
 
@@ -115,6 +115,11 @@ class Outgoing:
 def _unstarted(row: LockedRow) -> bool:
     """The row as the dispatcher's claim left it: sending, no attempt under way."""
     return row.state == ReminderState.SENDING and row.attempt_started_at is None
+
+
+def _in_attempt(marker) -> Callable[[LockedRow], bool]:
+    """The row is still in the attempt this task started (``marker``, as it wrote it)."""
+    return lambda row: row.state == ReminderState.SENDING and row.attempt_started_at == marker
 
 
 class BatchSender:
@@ -260,7 +265,7 @@ class BatchSender:
             return
         won = outbox.update_if(
             [item.reminder.pk for item in items],
-            lambda row: row.state == ReminderState.SENDING and row.attempt_started_at == marker,
+            _in_attempt(marker),
             state=ReminderState.SCHEDULED,
             attempt_started_at=None,
             claimed_until=None,
@@ -272,10 +277,7 @@ class BatchSender:
         reminder = item.reminder
         text = _error_text(error)
         common = {"attempt_started_at": None, "claimed_until": None, "last_error": text}
-
-        def ours(row: LockedRow) -> bool:
-            return row.state == ReminderState.SENDING and row.attempt_started_at == marker
-
+        ours = _in_attempt(marker)
         if _is_transient(error) and attempts < settings.REMINDERS_MAX_ATTEMPTS:
             if outbox.update_if(
                 [reminder.pk],
