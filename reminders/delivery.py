@@ -112,11 +112,6 @@ class Outgoing:
         return sorted(self.channels - {IN_APP})
 
 
-def _unstarted(row: LockedRow) -> bool:
-    """The row as the dispatcher's claim left it: sending, no attempt under way."""
-    return row.state == ReminderState.SENDING and row.attempt_started_at is None
-
-
 def _in_attempt(marker) -> Callable[[LockedRow], bool]:
     """The row is still in the attempt this task started (``marker``, as it wrote it)."""
     return lambda row: row.state == ReminderState.SENDING and row.attempt_started_at == marker
@@ -301,7 +296,7 @@ class BatchSender:
         if not check.allowed:
             if outbox.update_if(
                 [reminder.pk],
-                _unstarted,
+                outbox.unstarted,
                 state=ReminderState.CANCELLED,
                 claimed_until=None,
                 last_error=str(REFUSAL_LABELS[check.refusal])[:300],
@@ -311,7 +306,7 @@ class BatchSender:
         if check.send_at > now:
             if outbox.update_if(
                 [reminder.pk],
-                _unstarted,
+                outbox.unstarted,
                 state=ReminderState.SCHEDULED,
                 send_at=check.send_at,
                 claimed_until=None,
@@ -333,7 +328,7 @@ class BatchSender:
             text = _error_text(error)
             if outbox.update_if(
                 [reminder.pk],
-                _unstarted,
+                outbox.unstarted,
                 state=ReminderState.FAILED,
                 claimed_until=None,
                 last_error=f"Rendering: {text}"[:300],

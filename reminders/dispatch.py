@@ -18,7 +18,7 @@ from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F,
 from django.db.models.functions import Now
 
 from reminders.models import Reminder, ReminderState
-from reminders.outbox import LockedRow, update_if
+from reminders.outbox import unstarted, update_if
 
 logger = logging.getLogger(__name__)
 
@@ -105,10 +105,6 @@ def reminders_release_expired() -> int:
 def reminders_release(ids: list[int]) -> int:
     """Hand back claimed rows whose send was never started (the broker refused the task,
     or the send task ran out of time before it reached them)."""
-
-    def unstarted(row: LockedRow) -> bool:
-        return row.state == ReminderState.SENDING and row.attempt_started_at is None
-
     released = 0
     for start in range(0, len(ids), 1000):
         released += len(

@@ -4,8 +4,8 @@ An update over a batch of ids must not carry its guard (``state = 'sending'``) i
 WHERE clause on PostgreSQL: the planner then prefers the partial index of claims
 (reminder_claim_idx, ``WHERE state = 'sending'``), which its statistics, taken before the
 dispatcher claimed a burst of rows, believe to be nearly empty, and filters the whole
-backlog for the batch's ids. EXPLAIN ANALYZE showed one row's update reading all 10,000
-claimed entries at 10,000 claimed: the cost of each statement grew with the backlog.
+backlog for the batch's ids. EXPLAIN ANALYZE showed one row's update reading up to all
+10,000 claimed entries at 10,000 claimed: the cost of each statement grew with the backlog.
 
 So rows are locked by primary key alone (SELECT ... FOR UPDATE in id order, so two tasks
 given the same ids queue behind each other instead of deadlocking), the guard is checked
@@ -41,6 +41,11 @@ class LockedRow:
 
 
 _FIELDS = ("pk", "state", "attempt_started_at", "claimed_until", "attempts", "db_now")
+
+
+def unstarted(row: LockedRow) -> bool:
+    """The row as the dispatcher's claim left it: sending, no attempt under way."""
+    return row.state == ReminderState.SENDING and row.attempt_started_at is None
 
 
 def lock_rows(ids: Iterable[int]) -> list[LockedRow]:
