@@ -82,7 +82,8 @@ def update_if(
 
 SENDING, SENT = ReminderState.SENDING.value, ReminderState.SENT.value
 
-_LOCKED = """
+# Each statement starts with the same CTE: the ids locked by primary key, in id order.
+_START_SQL = """
 WITH locked AS MATERIALIZED (
     SELECT id, state, attempt_started_at, claimed_until
       FROM reminders_reminder
@@ -90,10 +91,6 @@ WITH locked AS MATERIALIZED (
      ORDER BY id
        FOR UPDATE
 )
-"""
-_START_SQL = (
-    _LOCKED
-    + """
 UPDATE reminders_reminder AS r
    SET attempt_started_at = statement_timestamp(), attempts = r.attempts + 1,
        updated_at = statement_timestamp()
@@ -102,10 +99,14 @@ UPDATE reminders_reminder AS r
    AND locked.claimed_until > statement_timestamp() + %(margin)s
 RETURNING r.id, r.attempts, r.claimed_until, r.attempt_started_at
 """
+_SENT_SQL = """
+WITH locked AS MATERIALIZED (
+    SELECT id, state, attempt_started_at, claimed_until
+      FROM reminders_reminder
+     WHERE id = ANY(%(ids)s)
+     ORDER BY id
+       FOR UPDATE
 )
-_SENT_SQL = (
-    _LOCKED
-    + """
 UPDATE reminders_reminder AS r
    SET state = %(sent)s, sent_at = statement_timestamp(), claimed_until = NULL,
        updated_at = statement_timestamp()
@@ -113,10 +114,14 @@ UPDATE reminders_reminder AS r
  WHERE r.id = locked.id AND locked.state = %(sending)s AND locked.attempt_started_at = %(marker)s
 RETURNING r.id
 """
+_SENT_UNSTARTED_SQL = """
+WITH locked AS MATERIALIZED (
+    SELECT id, state, attempt_started_at, claimed_until
+      FROM reminders_reminder
+     WHERE id = ANY(%(ids)s)
+     ORDER BY id
+       FOR UPDATE
 )
-_SENT_UNSTARTED_SQL = (
-    _LOCKED
-    + """
 UPDATE reminders_reminder AS r
    SET state = %(sent)s, sent_at = statement_timestamp(), claimed_until = NULL,
        attempts = r.attempts + 1, updated_at = statement_timestamp()
@@ -125,7 +130,6 @@ UPDATE reminders_reminder AS r
    AND locked.claimed_until > statement_timestamp()
 RETURNING r.id
 """
-)
 
 
 def _fetch(sql: str, **params) -> list[tuple]:
