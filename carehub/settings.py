@@ -445,10 +445,13 @@ REMINDERS_CLAIM_TIMEOUT = timedelta(seconds=env.int("REMINDERS_CLAIM_TIMEOUT", d
 REMINDERS_SEND_MARGIN = timedelta(seconds=env.int("REMINDERS_SEND_MARGIN", default=60))
 REMINDERS_CLAIM_BATCH = env.int("REMINDERS_CLAIM_BATCH", default=500)  # rows per claim
 REMINDERS_SEND_BATCH = env.int("REMINDERS_SEND_BATCH", default=100)  # ids per send task
+# Emails and texts of a send task are started and marked sent this many at a time: a worker
+# killed mid-group may resend at most this many (counted as uncertain, RELIABILITY.md).
+REMINDERS_SEND_GROUP = env.int("REMINDERS_SEND_GROUP", default=10)
 REMINDERS_DISPATCH_MAX = env.int("REMINDERS_DISPATCH_MAX", default=50000)  # rows per run
-# The send task's per-reminder markers commit asynchronously on PostgreSQL (see
-# reminders.delivery.BatchSender._fast_commits): ~4x the throughput; a database server
-# crash may then resend the last ~0.6 s of reminders.
+# The send task's markers commit asynchronously on PostgreSQL (see
+# reminders.delivery.BatchSender._fast_commits); a database server crash may then resend
+# the last ~0.6 s of reminders.
 REMINDERS_ASYNC_COMMIT = env.bool("REMINDERS_ASYNC_COMMIT", default=True)
 REMINDERS_MAX_ATTEMPTS = env.int("REMINDERS_MAX_ATTEMPTS", default=5)
 # Transient failures retry after base * 2**(attempts - 1), at most the cap.
