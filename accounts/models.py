@@ -49,7 +49,11 @@ class User(AbstractUser):
 
     @cached_property
     def role_names(self) -> frozenset[str]:
-        return frozenset(self.groups.values_list("name", flat=True))
+        """The user's roles (group names), read with their permissions in one query."""
+        from accounts.backends import load_access
+
+        load_access(self)
+        return self.__dict__["role_names"]
 
     def has_role(self, role: Role) -> bool:
         if role == Role.ADMIN and self.is_superuser:

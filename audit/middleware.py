@@ -68,7 +68,11 @@ class AuditMiddleware:
             "status_code": response.status_code,
             "ip_address": client_address(request),
         }
-        patient_ids = audit.patient_ids or [None]
-        AuditEvent.objects.bulk_create(
-            [AuditEvent(patient_id=pid, **common) for pid in patient_ids]
-        )
+        if len(audit.patient_ids) > 1:
+            AuditEvent.objects.bulk_create(
+                [AuditEvent(patient_id=pid, **common) for pid in audit.patient_ids]
+            )
+        else:
+            # One row: a single INSERT, without bulk_create's transaction around it.
+            patient_id = audit.patient_ids[0] if audit.patient_ids else None
+            AuditEvent.objects.create(patient_id=patient_id, **common)

@@ -24,11 +24,18 @@ from reminders.models import Reminder, ReminderChannel, ReminderKind, ReminderSt
 TIMEOUT = 900
 
 
-def _due_reminders(count: int) -> None:
-    """``count`` due email reminders to the demo coordinator, written in bulk."""
+def _due_reminders(count: int) -> range:
+    """``count`` due email reminders to the demo coordinator, written in bulk; their ids.
+
+    Reminders of the demo data that are due by now are moved to tomorrow first (this is the
+    bench's own database): they would be sent in the same run, by other channels."""
     Reminder.objects.filter(key__startswith="bench:").delete()
+    Reminder.objects.filter(state=ReminderState.SCHEDULED, send_at__lte=timezone.now()).update(
+        send_at=timezone.now() + datetime.timedelta(days=1)
+    )
     user_id = User.objects.get(username="coord").pk
     table = BulkTable(Reminder)
+    first = table.next_id
     run = uuid.uuid4().hex[:8]
     past = timezone.now() - datetime.timedelta(minutes=5)
     with bulk_load([]):
@@ -48,6 +55,7 @@ def _due_reminders(count: int) -> None:
             if len(table.rows) >= 5_000:
                 table.flush()
         table.finish()
+    return range(first, table.next_id)
 
 
 def noop(count: int) -> dict:
@@ -79,22 +87,20 @@ def claim(count: int) -> dict:
 
 
 def dispatch(count: int) -> dict:
-    _due_reminders(count)
+    ids = _due_reminders(count)
+    # By primary key: a scan of the whole table every 0.2 s would compete with the worker.
+    bench_rows = Reminder.objects.filter(pk__gte=ids.start, pk__lt=ids.stop)
     started = time.perf_counter()
     while True:
         reminders_dispatch()
-        remaining = (
-            Reminder.objects.filter(key__startswith="bench:")
-            .exclude(state=ReminderState.SENT)
-            .count()
-        )
+        remaining = bench_rows.exclude(state=ReminderState.SENT).count()
         if remaining == 0:
             break
         if time.perf_counter() - started > TIMEOUT:
             raise TimeoutError(f"{remaining} reminders not sent")
         time.sleep(0.2)
     seconds = time.perf_counter() - started
-    sent = Reminder.objects.filter(key__startswith="bench:", state=ReminderState.SENT).count()
+    sent = bench_rows.filter(state=ReminderState.SENT).count()
     Reminder.objects.filter(key__startswith="bench:").delete()
     return {"rate": sent / seconds, "seconds": round(seconds, 2), "sent": sent}
 

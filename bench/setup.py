@@ -19,6 +19,7 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.middleware.csrf import _get_new_csrf_string  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import NoReverseMatch, reverse  # noqa: E402
@@ -47,7 +48,7 @@ def session_for(user: User) -> str:
     """A signed-in session, two-factor verified, as the sign-in flow would leave it."""
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = "accounts.backends.RoleBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     now = int(time.time())
     store[SIGNED_IN_AT] = now
@@ -58,7 +59,11 @@ def session_for(user: User) -> str:
     store["otp_device_id"] = device.persistent_id
     store[TWO_FACTOR_ENROLLED] = True
     store.create()
-    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+    # A browser that has loaded a page holds the CSRF cookie too.
+    return (
+        f"{settings.SESSION_COOKIE_NAME}={store.session_key}; "
+        f"{settings.CSRF_COOKIE_NAME}={_get_new_csrf_string()}"
+    )
 
 
 def url_for(url_name: str, kwargs_from: str | None, user: User, query: str) -> str | None:

@@ -166,7 +166,8 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # First: refuses sign-in while a username is locked out.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend with roles and permissions read in one query (accounts/backends.py).
+    "accounts.backends.RoleBackend",
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
@@ -283,6 +284,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # default; in Redis when REDIS_URL is set, so every web worker counts against one limit.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Drawn dashboards (dashboards/freshness.py): inside each web process, so patient data
+    # never leaves it; entries are replaced, not invalidated, when their data changes.
+    "dashboards": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "dashboards",
+        "TIMEOUT": 300,
+        "OPTIONS": {"MAX_ENTRIES": env.int("CAREHUB_DASHBOARD_CACHE_ENTRIES", default=2000)},
+    },
     "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
     if not REDIS_URL
     else {
@@ -436,10 +445,13 @@ REMINDERS_CLAIM_TIMEOUT = timedelta(seconds=env.int("REMINDERS_CLAIM_TIMEOUT", d
 REMINDERS_SEND_MARGIN = timedelta(seconds=env.int("REMINDERS_SEND_MARGIN", default=60))
 REMINDERS_CLAIM_BATCH = env.int("REMINDERS_CLAIM_BATCH", default=500)  # rows per claim
 REMINDERS_SEND_BATCH = env.int("REMINDERS_SEND_BATCH", default=100)  # ids per send task
+# Emails and texts of a send task are started and marked sent this many at a time: a worker
+# killed mid-group may resend at most this many (counted as uncertain, RELIABILITY.md).
+REMINDERS_SEND_GROUP = env.int("REMINDERS_SEND_GROUP", default=10)
 REMINDERS_DISPATCH_MAX = env.int("REMINDERS_DISPATCH_MAX", default=50000)  # rows per run
-# The send task's per-reminder markers commit asynchronously on PostgreSQL (see
-# reminders.delivery.BatchSender._fast_commits): ~4x the throughput; a database server
-# crash may then resend the last ~0.6 s of reminders.
+# The send task's markers commit asynchronously on PostgreSQL (see
+# reminders.delivery.BatchSender._fast_commits); a database server crash may then resend
+# the last ~0.6 s of reminders.
 REMINDERS_ASYNC_COMMIT = env.bool("REMINDERS_ASYNC_COMMIT", default=True)
 REMINDERS_MAX_ATTEMPTS = env.int("REMINDERS_MAX_ATTEMPTS", default=5)
 # Transient failures retry after base * 2**(attempts - 1), at most the cap.
@@ -472,6 +484,9 @@ REMINDERS_SMS_FILE_PATH = env.str("REMINDERS_SMS_FILE_PATH", default=str(VAR_DIR
 CAREHUB_PAGE_SIZE = 25
 # My day lists high-risk patients nobody has contacted (completed a task for) in this long.
 CAREHUB_NO_CONTACT_DAYS = env.int("CAREHUB_NO_CONTACT_DAYS", default=30)
+# Keep drawn dashboards until their teams' data changes (PostgreSQL only; see
+# dashboards/freshness.py). Off: draw them on every request.
+CAREHUB_DASHBOARD_CACHE = env.bool("CAREHUB_DASHBOARD_CACHE", default=True)
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="US")
 
 # --- Referrals -----------------------------------------------------------------------------

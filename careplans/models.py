@@ -319,7 +319,15 @@ class Goal(models.Model):
         verbose_name = _("goal")
         verbose_name_plural = _("goals")
         ordering = ["care_plan", "pk"]
-        indexes = [models.Index(fields=["care_plan", "status"], name="goal_plan_status_idx")]
+        indexes = [
+            models.Index(fields=["care_plan", "status"], name="goal_plan_status_idx"),
+            # Open goals by target date: My day's "target date in the next 14 days".
+            models.Index(
+                fields=["target_date"],
+                name="goal_open_target_idx",
+                condition=models.Q(status__in=OPEN_GOAL),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Goal #{self.pk}"

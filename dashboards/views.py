@@ -5,22 +5,25 @@ render."""
 from __future__ import annotations
 
 import csv
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from audit import context as audit_context
 from audit.models import AuditAction
 from careplans.selectors import end_of_local_day
-from dashboards import pages
+from dashboards import freshness, pages
 from dashboards.forms import CaseloadForm, ReassignForm
 from dashboards.sections import Day, sections_for
 from dashboards.selectors.caseload import caseload_review
@@ -30,19 +33,25 @@ from patients import services as patient_services
 
 @require_GET
 def my_day(request: HttpRequest) -> HttpResponse:
-    """The coordinator's day: one card per registered section (dashboards.sections)."""
-    now = timezone.now()
-    day = Day(
-        user=request.user,
-        now=now,
-        today=timezone.localdate(now),
-        end_of_today=end_of_local_day(now),
-    )
-    return render(
-        request,
-        "dashboards/my_day.html",
-        {"day": day, "sections": sections_for(request, day)},
-    )
+    """The coordinator's day: one card per registered section (dashboards.sections),
+    drawn again only when the user's teams' data changed (dashboards.freshness)."""
+
+    def draw() -> SafeString:
+        now = timezone.now()
+        day = Day(
+            user=request.user,
+            now=now,
+            today=timezone.localdate(now),
+            end_of_today=end_of_local_day(now),
+        )
+        return render_to_string(
+            "dashboards/partials/_my_day_body.html",
+            {"day": day, "sections": sections_for(request, day)},
+            request=request,
+        )
+
+    body = freshness.kept(request, "my-day", draw)
+    return render(request, "dashboards/my_day.html", {"body": body})
 
 
 def _review(request: HttpRequest, *, with_team_figures: bool):
@@ -66,26 +75,33 @@ def _review(request: HttpRequest, *, with_team_figures: bool):
 @permission_required("accounts.view_caseload", raise_exception=True)
 @require_GET
 def caseload(request: HttpRequest) -> HttpResponse:
-    """Per coordinator and per team, for the teams the case manager works in."""
-    form, review, sort, query = _review(request, with_team_figures=True)
-    headers, rows = pages.table(review, sort=sort, query=query)
-    return render(
-        request,
-        "dashboards/caseload.html",
-        {
-            "form": form,
-            "review": review,
-            "headers": headers,
-            "rows": rows,
-            "team_rows": pages.team_rows(review),
-            "trend_rows": pages.trend_rows(review),
-            "workload_chart": pages.workload_chart(review),
-            "risk_chart": pages.risk_chart(review),
-            "trend_chart": pages.trend_chart(review),
-            "export_url": f"{reverse('dashboards:caseload_export')}?{request.GET.urlencode()}",
-            "can_reassign": request.user.has_perm("patients.reassign_patient"),
-        },
-    )
+    """Per coordinator and per team, for the teams the case manager works in; drawn again
+    only when those teams' data changed (dashboards.freshness)."""
+
+    def draw() -> SafeString:
+        form, review, sort, query = _review(request, with_team_figures=True)
+        headers, rows = pages.table(review, sort=sort, query=query)
+        return render_to_string(
+            "dashboards/partials/_caseload_body.html",
+            {
+                "form": form,
+                "review": review,
+                "headers": headers,
+                "rows": rows,
+                "team_rows": pages.team_rows(review),
+                "trend_rows": pages.trend_rows(review),
+                "workload_chart": pages.workload_chart(review),
+                "risk_chart": pages.risk_chart(review),
+                "trend_chart": pages.trend_chart(review),
+                "export_url": f"{reverse('dashboards:caseload_export')}?{urlencode(chosen)}",
+                "can_reassign": request.user.has_perm("patients.reassign_patient"),
+            },
+            request=request,
+        )
+
+    chosen = {name: request.GET[name] for name in ("period", "team", "sort") if name in request.GET}
+    body = freshness.kept(request, "caseload", draw, choices=urlencode(chosen))
+    return render(request, "dashboards/caseload.html", {"body": body})
 
 
 @permission_required("accounts.view_caseload", raise_exception=True)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -125,7 +126,14 @@ class PatientFilter(django_filters.FilterSet):
         self.filters["primary_coordinator"].queryset = team_staff(teams.values("pk"))
 
     def filter_search(self, queryset, name, value):
-        return queryset.search(value)
+        found = queryset.search(value)
+        if any(len(word) >= 3 for word in value.split()):
+            # Name order without the name index: PostgreSQL then reads the matches through
+            # the trigram indexes and sorts them, work bounded by the number of matches.
+            # Walking the name index instead costs as many rows as sort before the first
+            # match (every patient from A to "Hernandez"). An explicit sort still applies.
+            found = found.order_by(Upper("family_name"), Upper("given_name"), "pk")
+        return found
 
     def filter_care_plan(self, queryset, name, value):
         # careplans builds on patients: imported here so patients stays importable alone.

@@ -184,7 +184,11 @@ class Patient(models.Model):
                 name="patient_team_order_idx",
             ),
             models.Index(fields=["care_team", "status"], name="patient_team_status_idx"),
-            models.Index(fields=["primary_coordinator", "status"], name="patient_coord_status_idx"),
+            # A coordinator's patients in list order (My day's sections, their lists).
+            models.Index(
+                fields=["primary_coordinator", "status", "family_name", "given_name", "id"],
+                name="patient_coord_order_idx",
+            ),
             models.Index(fields=["date_of_birth"], name="patient_dob_idx"),
         ]
 

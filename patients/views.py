@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from patients.forms import (
     PatientStatusForm,
     RelatedPersonForm,
 )
+from patients.paging import CappedPaginator
 from patients.permissions import access_patient
 from patients.sections import sections_for
 from patients.selectors import patients_visible_to
@@ -26,7 +26,9 @@ from patients.selectors import patients_visible_to
 def patient_list(request: HttpRequest) -> HttpResponse:
     patients = patients_visible_to(request.user).with_team_and_staff()
     filterset = PatientFilter(request.GET or None, queryset=patients, user=request.user)
-    page = Paginator(filterset.qs, settings.CAREHUB_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(filterset.qs, settings.CAREHUB_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     page_query = request.GET.copy()
     page_query.pop("page", None)
     template = "patients/partials/_list_results.html" if request.htmx else "patients/list.html"

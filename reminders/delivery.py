@@ -1,17 +1,26 @@
 """Sending a batch of claimed reminders: the body of the send task.
 
-For each id: re-check the claim, apply the patient guardrails again, and deliver.
-- In-app only: the notification and "sent" are one transaction; nothing can happen twice.
-- Email or text: first record that an attempt starts (a guarded, committed update that
-  only one task can win), then send, then mark sent (``WHERE id=? AND state='sending'``).
-  A doubled task message or a second dispatcher finds the row taken and does nothing. A
-  crash between the send and the commit leaves the attempt marker: the dispatcher counts
-  it as uncertain when the claim expires and sends again (dispatch.reminders_release_expired).
-- Transient failures go back to "scheduled" with send_at pushed forward by the database
-  clock (exponential backoff); after REMINDERS_MAX_ATTEMPTS, or on a permanent failure,
-  the reminder is failed and shows in admin with a retry action.
-
-One database connection and one email connection serve the whole batch.
+The batch's rows are loaded once; each is checked against the patient guardrails again
+and rendered; then, with few statements per batch (reminders.outbox: rows locked by
+primary key, guards checked on the locked values):
+- In-app only: one transaction marks them all sent and creates their notifications
+  (bulk_create), for the rows still this claim's; nothing can happen twice.
+- Email or text, in groups of REMINDERS_SEND_GROUP: one committed update records that the
+  group's attempts start (only one task can win a row), the messages go out one by one on
+  one email connection per batch, then one update marks the group's sent rows sent (with
+  their notifications when the user also wants them in-app). A doubled task message or a
+  second dispatcher finds the rows taken and does nothing.
+- The window no design closes: a worker killed after a message left and before its
+  group was marked sent. Those rows keep the attempt marker; when their claim expires the
+  dispatcher counts them as uncertain and sends them again
+  (dispatch.reminders_release_expired). At most one group per worker process is in that
+  window, and what was never sent is not resent: the group is started only just before it
+  is sent, and rows started but not sent (out of time, the claim running short) are handed
+  back without the marker.
+- Each row's failure is its own: transient failures go back to "scheduled" with send_at
+  pushed forward by the database clock (exponential backoff); after
+  REMINDERS_MAX_ATTEMPTS, or on a permanent failure, the reminder is failed and shows in
+  admin with a retry action. The rest of the batch goes on.
 """
 
 from __future__ import annotations
@@ -19,18 +28,19 @@ from __future__ import annotations
 import contextlib
 import logging
 import smtplib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from time import monotonic
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
 from django.db.models import F
-from django.db.models.functions import Now
 from django.utils import timezone
 
-from reminders.dispatch import db_now_plus
+from reminders import outbox
+from reminders.dispatch import db_now_plus, reminders_release
 from reminders.messages import Message, render_reminder
 from reminders.models import (
     Delivery,
@@ -40,6 +50,7 @@ from reminders.models import (
     ReminderChannel,
     ReminderState,
 )
+from reminders.outbox import LockedRow
 from reminders.patient_messages import REFUSAL_LABELS, patient_address, patient_message_check
 from reminders.sms import PermanentDeliveryError, TransientDeliveryError, get_sms_backend
 
@@ -56,10 +67,6 @@ TRANSIENT_ERRORS = (
 )
 
 
-class _NotYours(Exception):
-    """The guarded update found the row taken: roll back and leave it."""
-
-
 @dataclass
 class BatchResult:
     sent: int = 0
@@ -68,6 +75,7 @@ class BatchResult:
     failed: int = 0
     cancelled: int = 0
     deferred: int = 0  # patient quiet hours
+    handed_back: int = 0  # never sent: out of time or claim running short; due again now
     errors: list[str] = field(default_factory=list)
 
 
@@ -86,16 +94,27 @@ def _is_transient(error: BaseException) -> bool:
     return isinstance(error, TRANSIENT_ERRORS)
 
 
-def _mine(reminder_id: int):
-    """The row as this claim left it: sending, no attempt under way."""
-    return Reminder.objects.filter(
-        pk=reminder_id, state=ReminderState.SENDING, attempt_started_at__isnull=True
-    )
-
-
 def _backoff(attempts: int):
     delay = settings.REMINDERS_RETRY_BASE * (2 ** max(0, attempts - 1))
     return min(delay, settings.REMINDERS_RETRY_CAP)
+
+
+@dataclass
+class Outgoing:
+    """One reminder of the batch, rendered, with the channels it goes out on."""
+
+    reminder: Reminder
+    message: Message
+    channels: set[str]
+
+    @property
+    def external(self) -> list[str]:
+        return sorted(self.channels - {IN_APP})
+
+
+def _in_attempt(marker) -> Callable[[LockedRow], bool]:
+    """The row is still in the attempt this task started (``marker``, as it wrote it)."""
+    return lambda row: row.state == ReminderState.SENDING and row.attempt_started_at == marker
 
 
 class BatchSender:
@@ -104,6 +123,7 @@ class BatchSender:
         self.result = BatchResult()
         self._email = None
         self._sms = None
+        self._not_started: set[int] = set()  # ids this task has not reached yet
 
     # --- channels ----------------------------------------------------------------------
 
@@ -129,16 +149,18 @@ class BatchSender:
 
     def _send_email(self, reminder: Reminder, message: Message, to: str) -> None:
         if self._email is None:
+            # One connection for the batch (one SMTP session; one file per batch with the
+            # file backend), opened again only after an error dropped it.
             self._email = get_connection(fail_silently=False)
             self._email.open()
         email = EmailMessage(
             subject=message.subject,
             body=message.body,
             to=[to],
-            connection=self._email,
             headers={"Message-ID": reminder.message_id},
         )
-        if email.send() != 1:
+        # One message per call, so each row learns its own outcome.
+        if self._email.send_messages([email]) != 1:
             raise TransientDeliveryError("the email backend accepted no message")
 
     def _send_sms(self, reminder: Reminder, message: Message, to: str) -> None:
@@ -153,67 +175,118 @@ class BatchSender:
                 self._email.close()
             self._email = None
 
-    # --- outcomes (each a guarded update) ----------------------------------------------
-
-    def _mark_sent(self, reminder: Reminder, message: Message, channels: set[str]) -> bool:
-        """Notification (if in-app) and "sent" together; False if the row was not ours."""
-        external = bool(channels - {IN_APP})
-        guard = Reminder.objects.filter(pk=reminder.pk, state=ReminderState.SENDING)
-        changes = {"state": ReminderState.SENT, "sent_at": Now(), "claimed_until": None}
-        if not external:
-            # No attempt marker was written: this update is the attempt.
-            guard = _mine(reminder.pk).filter(claimed_until__gt=Now())
-            changes["attempts"] = F("attempts") + 1
+    def _send(self, item: Outgoing) -> Exception | None:
+        """Send on every external channel; the error, or None when all went out."""
         try:
-            with transaction.atomic():
-                if guard.update(**changes, updated_at=Now()) != 1:
-                    raise _NotYours
-                if IN_APP in channels:
-                    Notification.objects.create(
-                        user_id=reminder.recipient_user_id,
-                        reminder_id=reminder.pk,
-                        kind=reminder.kind,
-                        title=message.subject[:200],
-                        body=message.body,
-                        link=message.link[:300],
-                    )
-        except _NotYours:
-            return False
-        return True
+            for channel in item.external:
+                to = self._address(item.reminder, channel)
+                if not to:
+                    raise PermanentDeliveryError(f"no address for {channel}")
+                if channel == EMAIL:
+                    self._send_email(item.reminder, item.message, to)
+                else:
+                    self._send_sms(item.reminder, item.message, to)
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as error:  # every failure is recorded on the row, never lost
+            if isinstance(error, smtplib.SMTPException | OSError):
+                self._close_email()
+            return error
+        return None
 
-    def _start_attempt(self, reminder: Reminder) -> bool:
-        """Committed before an external send: one task wins; the claim must last the send."""
-        won = (
-            _mine(reminder.pk)
-            .filter(claimed_until__gt=db_now_plus(settings.REMINDERS_SEND_MARGIN))
-            .update(attempt_started_at=Now(), attempts=F("attempts") + 1, updated_at=Now())
-        )
-        if won:
-            reminder.attempts += 1
-        return won == 1
+    # --- outcomes (each a guarded update, reminders.outbox) ----------------------------
 
-    def _after_failure(self, reminder: Reminder, error: BaseException) -> None:
-        text = _error_text(error)
-        guard = Reminder.objects.filter(pk=reminder.pk, state=ReminderState.SENDING)
-        common = {
-            "attempt_started_at": None,
-            "claimed_until": None,
-            "last_error": text,
-            "updated_at": Now(),
-        }
-        if _is_transient(error) and reminder.attempts < settings.REMINDERS_MAX_ATTEMPTS:
-            guard.update(
-                state=ReminderState.SCHEDULED,
-                send_at=db_now_plus(_backoff(reminder.attempts)),
-                **common,
+    @staticmethod
+    def _notifications(items: list[Outgoing], pks: set[int]) -> list[Notification]:
+        return [
+            Notification(
+                user_id=item.reminder.recipient_user_id,
+                reminder_id=item.reminder.pk,
+                kind=item.reminder.kind,
+                title=item.message.subject[:200],
+                body=item.message.body,
+                link=item.message.link[:300],
             )
-            self.result.retried += 1
+            for item in items
+            if item.reminder.pk in pks and IN_APP in item.channels
+        ]
+
+    def _deliver_in_app(self, items: list[Outgoing]) -> None:
+        """In-app only: "sent", its attempt and the notification in one transaction."""
+        if not items:
+            return
+        with transaction.atomic():
+            won = outbox.mark_sent_unstarted([item.reminder.pk for item in items])
+            Notification.objects.bulk_create(self._notifications(items, won))
+        self.result.sent += len(won)
+        self.result.skipped += len(items) - len(won)
+
+    def _start_attempts(self, items: list[Outgoing]) -> tuple[dict[int, outbox.Started], float]:
+        """Committed before the group is sent: the rows this task won, and the time
+        (monotonic()) after which no send may start: the claim must outlast it by
+        REMINDERS_SEND_MARGIN, one send's worst case."""
+        margin = settings.REMINDERS_SEND_MARGIN
+        started_at = monotonic()
+        won = {
+            row.pk: row
+            for row in outbox.start_attempts([item.reminder.pk for item in items], margin=margin)
+        }
+        if not won:
+            return won, started_at
+        # The marker is the database's now when the attempts started.
+        shortest = min(row.claimed_until - row.marker for row in won.values()) - margin
+        return won, started_at + shortest.total_seconds()
+
+    def _mark_sent(self, items: list[Outgoing], marker) -> None:
+        """The group's sent rows, with their notifications when the user also wants them
+        in-app (then in one transaction)."""
+        if not items:
+            return
+        ids = [item.reminder.pk for item in items]
+        if any(IN_APP in item.channels for item in items):
+            with transaction.atomic():
+                won = outbox.mark_sent(ids, marker=marker)
+                Notification.objects.bulk_create(self._notifications(items, won))
         else:
-            guard.update(state=ReminderState.FAILED, **common)
+            won = outbox.mark_sent(ids, marker=marker)
+        self.result.sent += len(won)
+        # Released or taken while we sent: counted as uncertain there.
+        self.result.skipped += len(items) - len(won)
+
+    def _hand_back_started(self, items: list[Outgoing], marker) -> None:
+        """Rows whose attempt this task started but never sent: due again now, the attempt
+        not counted, no marker left behind (they were not in the uncertain window)."""
+        if not items:
+            return
+        won = outbox.update_if(
+            [item.reminder.pk for item in items],
+            _in_attempt(marker),
+            state=ReminderState.SCHEDULED,
+            attempt_started_at=None,
+            claimed_until=None,
+            attempts=F("attempts") - 1,
+        )
+        self.result.handed_back += len(won)
+
+    def _after_failure(self, item: Outgoing, attempts: int, marker, error: Exception) -> None:
+        reminder = item.reminder
+        text = _error_text(error)
+        common = {"attempt_started_at": None, "claimed_until": None, "last_error": text}
+        ours = _in_attempt(marker)
+        if _is_transient(error) and attempts < settings.REMINDERS_MAX_ATTEMPTS:
+            if outbox.update_if(
+                [reminder.pk],
+                ours,
+                state=ReminderState.SCHEDULED,
+                send_at=db_now_plus(_backoff(attempts)),
+                **common,
+            ):
+                self.result.retried += 1
+        elif outbox.update_if([reminder.pk], ours, state=ReminderState.FAILED, **common):
             self.result.failed += 1
             logger.warning("reminders: reminder %s failed (%s)", reminder.pk, text)
 
-    # --- one reminder --------------------------------------------------------------------
+    # --- before sending: guardrails, channels, the message -------------------------------
 
     def _patient_guardrails(self, reminder: Reminder, now) -> bool:
         """False when the reminder was cancelled (consent gone) or deferred (quiet hours)."""
@@ -221,72 +294,99 @@ class BatchSender:
             patient=reminder.recipient_patient, channel=reminder.channel, send_at=now
         )
         if not check.allowed:
-            _mine(reminder.pk).update(
+            if outbox.update_if(
+                [reminder.pk],
+                outbox.unstarted,
                 state=ReminderState.CANCELLED,
                 claimed_until=None,
                 last_error=str(REFUSAL_LABELS[check.refusal])[:300],
-                updated_at=Now(),
-            )
-            self.result.cancelled += 1
+            ):
+                self.result.cancelled += 1
             return False
         if check.send_at > now:
-            _mine(reminder.pk).update(
+            if outbox.update_if(
+                [reminder.pk],
+                outbox.unstarted,
                 state=ReminderState.SCHEDULED,
                 send_at=check.send_at,
                 claimed_until=None,
-                updated_at=Now(),
-            )
-            self.result.deferred += 1
+            ):
+                self.result.deferred += 1
             return False
         return True
 
-    def _deliver(self, reminder: Reminder, preferences: dict) -> None:
+    def _prepare(self, reminder: Reminder, preferences: dict) -> Outgoing | None:
         now = timezone.now()
         if reminder.recipient_patient_id and not self._patient_guardrails(reminder, now):
-            return
+            return None
         channels = self._channels(reminder, preferences)
-        message = render_reminder(reminder, now=now)
-        external = sorted(channels - {IN_APP})
-        if not external:
-            if self._mark_sent(reminder, message, channels):
-                self.result.sent += 1
-            else:
-                self.result.skipped += 1
-            return
-        if not self._start_attempt(reminder):
-            self.result.skipped += 1
-            return
         try:
-            for channel in external:
-                to = self._address(reminder, channel)
-                if not to:
-                    raise PermanentDeliveryError(f"no address for {channel}")
-                if channel == EMAIL:
-                    self._send_email(reminder, message, to)
-                else:
-                    self._send_sms(reminder, message, to)
+            message = render_reminder(reminder, now=now)
         except SoftTimeLimitExceeded:
             raise
-        except Exception as error:  # every failure is recorded on the row, never lost
-            if isinstance(error, smtplib.SMTPException | OSError):
-                self._close_email()
-            self._after_failure(reminder, error)
+        except Exception as error:  # a message that cannot be written fails its row only
+            text = _error_text(error)
+            if outbox.update_if(
+                [reminder.pk],
+                outbox.unstarted,
+                state=ReminderState.FAILED,
+                claimed_until=None,
+                last_error=f"Rendering: {text}"[:300],
+            ):
+                self.result.failed += 1
+                logger.warning("reminders: reminder %s not rendered (%s)", reminder.pk, text)
+            return None
+        return Outgoing(reminder=reminder, message=message, channels=channels)
+
+    # --- one group of external sends ------------------------------------------------------
+
+    def _deliver_group(self, items: list[Outgoing]) -> None:
+        started, deadline = self._start_attempts(items)
+        self._not_started -= {item.reminder.pk for item in items}
+        self.result.skipped += len(items) - len(started)
+        if not started:
             return
-        if self._mark_sent(reminder, message, channels):
-            self.result.sent += 1
-        else:
-            # Released or taken while we sent: already counted as uncertain there.
-            self.result.skipped += 1
+        marker = next(iter(started.values())).marker
+        todo = [item for item in items if item.reminder.pk in started]
+        sent: list[Outgoing] = []
+        failures: list[tuple[Outgoing, Exception]] = []
+        in_flight = None
+        try:
+            for item in todo:
+                if monotonic() >= deadline:
+                    break  # the claim could end during the send: hand the rest back
+                in_flight = item
+                error = self._send(item)
+                in_flight = None
+                if error is None:
+                    sent.append(item)
+                else:
+                    failures.append((item, error))
+        finally:
+            # Also when out of time: what left is marked sent, what never left goes back.
+            # Only the message in flight, if any, stays in the uncertain window.
+            self._mark_sent(sent, marker)
+            for item, error in failures:
+                self._after_failure(item, started[item.reminder.pk].attempts, marker, error)
+            done = {item.reminder.pk for item in sent} | {item.reminder.pk for item, _e in failures}
+            if in_flight is not None:
+                done.add(in_flight.reminder.pk)
+            self._hand_back_started([item for item in todo if item.reminder.pk not in done], marker)
 
     # --- the batch -----------------------------------------------------------------------
 
     def run(self) -> BatchResult:
-        reminders = list(
-            Reminder.objects.filter(pk__in=self.ids, state=ReminderState.SENDING)
+        # By primary key only (reminders.outbox says why); the state is checked here.
+        loaded = list(
+            Reminder.objects.filter(pk__in=self.ids)
             .select_related("recipient_user", "recipient_patient")
             .order_by("pk")
         )
+        reminders = [
+            r for r in loaded if r.state == ReminderState.SENDING and r.attempt_started_at is None
+        ]
         self.result.skipped = len(self.ids) - len(reminders)
+        self._not_started = {r.pk for r in reminders}
         user_ids = {r.recipient_user_id for r in reminders if r.recipient_user_id}
         preferences = {
             (user_id, kind): delivery
@@ -294,20 +394,27 @@ class BatchSender:
                 user_id__in=user_ids
             ).values_list("user_id", "kind", "delivery")
         }
-        done = 0
+        size = max(1, settings.REMINDERS_SEND_GROUP)
         try:
             self._fast_commits(True)
+            in_app, external = [], []
             for reminder in reminders:
-                self._deliver(reminder, preferences)
-                done += 1
+                item = self._prepare(reminder, preferences)
+                if item is None:
+                    self._not_started.discard(reminder.pk)
+                else:
+                    (external if item.external else in_app).append(item)
+            self._deliver_in_app(in_app)
+            self._not_started -= {item.reminder.pk for item in in_app}
+            for start in range(0, len(external), size):
+                self._deliver_group(external[start : start + size])
         except SoftTimeLimitExceeded:
             # Out of time: hand back the rows not started, so the next run takes them now
             # rather than when their claim expires.
-            from reminders.dispatch import reminders_release
-
-            rest = [r.pk for r in reminders[done + 1 :]]
-            logger.warning("reminders: send task out of time; handing back %d", len(rest))
-            reminders_release(rest)
+            logger.warning(
+                "reminders: send task out of time; handing back %d", len(self._not_started)
+            )
+            self.result.handed_back += reminders_release(sorted(self._not_started))
         finally:
             self._close_email()
             self._fast_commits(False)
@@ -315,12 +422,12 @@ class BatchSender:
 
     @staticmethod
     def _fast_commits(on: bool) -> None:
-        """PostgreSQL: the per-reminder markers commit without waiting for the WAL flush.
+        """PostgreSQL: the markers commit without waiting for the WAL flush.
 
-        Two commits per reminder at ~4 ms of fsync each would cap a worker near 120
-        reminders/s. Asynchronous commit is still visible to every other session at once
-        and survives any worker crash; only a crash of the PostgreSQL server itself may
-        lose the last ~0.6 s of markers (those reminders are then sent again, uncounted).
+        A few commits per group at ~4 ms of fsync each would cost more than the sends.
+        Asynchronous commit is still visible to every other session at once and survives
+        any worker crash; only a crash of the PostgreSQL server itself may lose the last
+        ~0.6 s of markers (those reminders are then sent again, uncounted).
         REMINDERS_ASYNC_COMMIT=false trades that throughput for full durability.
         """
         if connection.vendor != "postgresql" or not settings.REMINDERS_ASYNC_COMMIT:

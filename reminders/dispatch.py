@@ -18,6 +18,7 @@ from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F,
 from django.db.models.functions import Now
 
 from reminders.models import Reminder, ReminderState
+from reminders.outbox import unstarted, update_if
 
 logger = logging.getLogger(__name__)
 
@@ -102,10 +103,19 @@ def reminders_release_expired() -> int:
 
 
 def reminders_release(ids: list[int]) -> int:
-    """Hand back claimed rows whose send was never started (the broker refused the task)."""
-    return Reminder.objects.filter(
-        pk__in=ids, state=ReminderState.SENDING, attempt_started_at__isnull=True
-    ).update(state=ReminderState.SCHEDULED, claimed_until=None, updated_at=Now())
+    """Hand back claimed rows whose send was never started (the broker refused the task,
+    or the send task ran out of time before it reached them)."""
+    released = 0
+    for start in range(0, len(ids), 1000):
+        released += len(
+            update_if(
+                ids[start : start + 1000],
+                unstarted,
+                state=ReminderState.SCHEDULED,
+                claimed_until=None,
+            )
+        )
+    return released
 
 
 @dataclass

@@ -13,8 +13,10 @@ import os
 import shutil
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 
+from accounts.backends import forget_role_permissions, role_permissions
 from accounts.roles import Role
 from tests import factories
 
@@ -105,3 +107,21 @@ def _test_settings(settings, tmp_path):
     # The suite makes thousands of API requests from one address within minutes; the
     # throttling tests (tests/api/test_auth.py) set their own rates and cache.
     settings.API_THROTTLE_RATES = {"user": "1000000/minute", "anon": "1000000/minute"}
+    # Drawn dashboards are kept per process (dashboards/freshness.py): none from another test.
+    caches["dashboards"].clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_role_permissions(request, django_db_blocker):
+    """Roles' permissions are kept per process (accounts/backends.py). Each test starts
+    from the database's, read before the test runs, so a test that changed a role in its
+    rolled-back transaction leaves nothing behind and query counts do not include the read."""
+    forget_role_permissions()
+    uses_db = request.node.get_closest_marker("django_db") or {
+        "db",
+        "transactional_db",
+    } & set(request.fixturenames)
+    if uses_db:
+        request.getfixturevalue("django_db_setup")
+        with django_db_blocker.unblock():
+            role_permissions()

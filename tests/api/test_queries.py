@@ -1,8 +1,8 @@
 """Every list endpoint runs a constant number of queries: 3 rows or 30, the same count
 (PERFORMANCE.md). The budgets, for a token request that was used a moment ago:
 
-1 token with its user; 1-2 permissions (user's and groups', once per request); 1 role
-check (admin?) where scope needs it; the page's rows (plus its prefetches); 1 audit row.
+1 token with its user; 1 for the user's roles and permissions together (accounts/backends.py:
+the scope rule's "admin?" reads the same); the page's rows (plus its prefetches); 1 audit row.
 """
 
 from __future__ import annotations
@@ -71,46 +71,46 @@ def patient_enrolled(r) -> None:
 
 LISTS = {
     # url: (queries, how to add one row). Every one: the token with its user, the user's
-    # and their groups' permissions (2), the audit row; then what the list itself needs.
-    # + role check (admin sees all?), the page of rows (cursor: no count)
-    "/api/v1/patients/": (6, lambda r: PatientFactory(care_team=r["team"])),
-    # + role check, count, the page, its needs (prefetch)
-    "/api/v1/care-plans/": (8, lambda r: CarePlanFactory(patient=r["patient"], author=r["user"])),
-    # + role check, count, the page with plans and achievement (subquery)
-    "/api/v1/goals/": (7, lambda r: GoalFactory(care_plan=r["plan"])),
-    # + role check, the page (cursor)
-    "/api/v1/tasks/": (6, lambda r: TaskFactory(patient=r["patient"], assignee=r["user"])),
-    # + role check, the page with services and organisations, overdue computed in SQL
+    # roles and permissions (1), the audit row; then what the list itself needs.
+    # + the page of rows (cursor: no count)
+    "/api/v1/patients/": (4, lambda r: PatientFactory(care_team=r["team"])),
+    # + count, the page, its needs (prefetch)
+    "/api/v1/care-plans/": (6, lambda r: CarePlanFactory(patient=r["patient"], author=r["user"])),
+    # + count, the page with plans and achievement (subquery)
+    "/api/v1/goals/": (5, lambda r: GoalFactory(care_plan=r["plan"])),
+    # + the page (cursor)
+    "/api/v1/tasks/": (4, lambda r: TaskFactory(patient=r["patient"], assignee=r["user"])),
+    # + the page with services and organisations, overdue computed in SQL
     "/api/v1/referrals/": (
-        6,
+        4,
         lambda r: ReferralFactory(
             patient=r["patient"], referred_by=r["user"], service=ServiceFactory()
         ),
     ),
     # + count, the page with organisations
-    "/api/v1/services/": (6, lambda r: ServiceFactory()),
-    "/api/v1/organizations/": (6, lambda r: ServiceFactory()),
+    "/api/v1/services/": (5, lambda r: ServiceFactory()),
+    "/api/v1/organizations/": (5, lambda r: ServiceFactory()),
     # + role check, count, the page, groups and teams (prefetch)
     "/api/v1/users/": (7, lambda r: UserFactory(teams=[r["team"]])),
     # (an admin: no permission queries) role check, count, the page, members (prefetch)
     "/api/v1/teams/": (5, lambda r: CareTeamFactory()),
     # + count, the page (no patient data: no scope)
-    "/api/v1/screening-templates/": (6, lambda r: ScreeningTemplateFactory()),
-    # + role check, the page with templates, domain results and answers with their
+    "/api/v1/screening-templates/": (5, lambda r: ScreeningTemplateFactory()),
+    # + the page with templates, domain results and answers with their
     # questions and options (two prefetches)
-    "/api/v1/assessments/": (8, screened),
-    # + role check, the page
+    "/api/v1/assessments/": (6, screened),
+    # + the page
     "/api/v1/identified-needs/": (
-        6,
+        4,
         lambda r: IdentifiedNeedFactory(patient=PatientFactory(care_team=r["team"])),
     ),
     # + count, the page
-    "/api/v1/programs/": (6, lambda r: ProgramFactory()),
-    # + role check, the page with programs (shares and the threshold flag need them)
-    "/api/v1/enrolments/": (6, patient_enrolled),
-    # + role check, the page with enrolments
+    "/api/v1/programs/": (5, lambda r: ProgramFactory()),
+    # + the page with programs (shares and the threshold flag need them)
+    "/api/v1/enrolments/": (4, patient_enrolled),
+    # + the page with enrolments
     "/api/v1/attendance-sessions/": (
-        6,
+        4,
         lambda r: session_record(
             enrolment=r["enrolment"],
             by=r["user"],
@@ -118,12 +118,12 @@ LISTS = {
             status="attended",
         ),
     ),
-    # + role check, the page
-    "/api/v1/coverages/": (6, lambda r: CoverageFactory(patient=r["patient"])),
-    "/api/v1/prior-authorisations/": (6, lambda r: PriorAuthorisationFactory(patient=r["patient"])),
-    # + role check, the page, the document checklists (prefetch)
+    # + the page
+    "/api/v1/coverages/": (4, lambda r: CoverageFactory(patient=r["patient"])),
+    "/api/v1/prior-authorisations/": (4, lambda r: PriorAuthorisationFactory(patient=r["patient"])),
+    # + the page, the document checklists (prefetch)
     "/api/v1/benefit-applications/": (
-        7,
+        5,
         lambda r: BenefitApplicationFactory(patient=r["patient"], case_manager=r["manager"]),
     ),
 }

@@ -1,0 +1,173 @@
+"""Kept dashboards (dashboards/freshness.py): drawn once, served until a write to the
+user's teams, whatever path the write takes; never shared between users or sessions."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from careplans.models import Task
+from dashboards import freshness
+from dashboards.models import TeamChange
+from referrals.models import Organization
+from tests.careplans.factories import CarePlanFactory, TaskFactory
+from tests.factories import PatientFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+MY_DAY = reverse("dashboards:my_day")
+
+
+@pytest.fixture
+def overdue_task(patient, coordinator):
+    plan = CarePlanFactory(patient=patient, author=coordinator)
+    return TaskFactory(
+        patient=patient,
+        care_plan=plan,
+        assignee=coordinator,
+        description="Call the pharmacy",
+        due_at=timezone.now() - datetime.timedelta(days=2),
+    )
+
+
+def _draws(client, url=MY_DAY) -> tuple[str, int]:
+    """The page, and how many queries it took."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode(), len(queries)
+
+
+def _warm(client, url=MY_DAY) -> str:
+    client.get(url)  # the first visit sets the CSRF cookie, which the kept page's forms carry
+    page, _count = _draws(client, url)
+    return page
+
+
+def test_a_kept_dashboard_is_served_without_reading_the_rows(coordinator_client, overdue_task):
+    first = _warm(coordinator_client)
+    page, count = _draws(coordinator_client)
+    # The page's head carries a CSRF token masked afresh; the kept body is the same bytes.
+    body = first[first.index("<main") :]
+    assert "Call the pharmacy" in body and page[page.index("<main") :] == body
+    # session, user, roles, generation, bell, audit row: none of the sections' queries
+    assert count <= 7
+
+
+def test_a_bulk_update_that_sends_no_signal_is_seen(coordinator_client, overdue_task):
+    assert "Call the pharmacy" in _warm(coordinator_client)
+    Task.objects.filter(pk=overdue_task.pk).update(description="Book the interpreter")
+    page, _count = _draws(coordinator_client)
+    assert "Book the interpreter" in page and "Call the pharmacy" not in page
+
+
+def test_raw_sql_is_seen(coordinator_client, overdue_task):
+    _warm(coordinator_client)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE careplans_task SET description = %s WHERE id = %s",
+            ["Raw title", overdue_task.pk],
+        )
+    assert "Raw title" in _draws(coordinator_client)[0]
+
+
+def test_another_teams_writes_keep_the_page(coordinator_client, overdue_task, patient_b):
+    _warm(coordinator_client)
+    TaskFactory(patient=patient_b, assignee=patient_b.primary_coordinator)
+    _page, count = _draws(coordinator_client)
+    assert count <= 7
+
+
+def test_a_directory_change_reaches_every_team(coordinator_client, overdue_task):
+    _warm(coordinator_client)
+    Organization.objects.create(name="Food bank")
+    _page, count = _draws(coordinator_client)
+    assert count > 7
+
+
+def test_moving_a_patient_between_teams_changes_both(patient, team_a, team_b):
+    before = {t: _newest(t) for t in (team_a.pk, team_b.pk)}
+    type(patient).objects.filter(pk=patient.pk).update(care_team=team_b)
+    assert all(_newest(t) > before[t] for t in before)
+
+
+def _newest(team_id: int) -> int:
+    return (
+        TeamChange.objects.filter(team_id=team_id)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+        or 0
+    )
+
+
+def test_one_statement_writes_one_row_per_team(team_a, coordinator, case_manager):
+    PatientFactory.create_batch(
+        5, care_team=team_a, primary_coordinator=coordinator, case_manager=case_manager
+    )
+    newest = _newest(team_a.pk)
+    from patients.models import Patient
+
+    Patient.objects.filter(care_team=team_a).update(risk_level="high")
+    assert TeamChange.objects.filter(id__gt=newest).count() == 1
+
+
+def test_users_and_sessions_never_share_a_page(client, coordinator, team_a, overdue_task):
+    from accounts.roles import Role
+    from tests.factories import UserFactory
+
+    colleague = UserFactory(username="coord-a2", role=Role.COORDINATOR, teams=[team_a])
+    client.force_login(coordinator)
+    assert "Call the pharmacy" in _warm(client)
+    client.force_login(colleague)  # a new session, a new CSRF secret
+    assert "Call the pharmacy" not in _warm(client)
+
+
+def test_the_kept_forms_carry_a_valid_csrf_token(coordinator, overdue_task):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(coordinator)
+    _warm(browser)
+    page, count = _draws(browser)
+    assert count <= 7
+    token = page.split('name="csrfmiddlewaretoken" value="', 2)[2].split('"', 1)[0]
+    response = browser.post(
+        reverse("careplans:task_complete", args=[overdue_task.pk]),
+        {
+            "csrfmiddlewaretoken": token,
+            "next": MY_DAY,
+            f"task-{overdue_task.pk}-version": overdue_task.version,
+        },
+    )
+    assert response.status_code in (200, 302)
+    overdue_task.refresh_from_db()
+    assert overdue_task.status == "completed"
+
+
+def test_the_minute_turns_the_key(coordinator_client, overdue_task, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    _warm(coordinator_client)
+    time_machine.shift(datetime.timedelta(minutes=1))
+    assert _draws(coordinator_client)[1] > 7
+
+
+def test_prune_keeps_each_teams_newest(team_a, team_b, time_machine):
+    time_machine.move_to(timezone.now())
+    for team in (team_a, team_b, team_a, team_b):
+        TeamChange.objects.create(team_id=team.pk)
+    newest = {t: _newest(t) for t in (team_a.pk, team_b.pk)}
+    time_machine.shift(datetime.timedelta(hours=1))
+    assert freshness.prune() >= 2
+    assert {t: _newest(t) for t in newest} == newest
+
+
+def test_off_by_setting(coordinator_client, overdue_task, settings):
+    settings.CAREHUB_DASHBOARD_CACHE = False
+    _warm(coordinator_client)
+    assert _draws(coordinator_client)[1] > 7

@@ -1,0 +1,34 @@
+"""The patient list counts matches only up to a limit (patients/paging.py)."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from patients import paging
+from patients.models import Patient
+from tests.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_counts_up_to_the_limit_and_says_so(team_a):
+    PatientFactory.create_batch(5, care_team=team_a)
+    capped = paging.CappedPaginator(Patient.objects.order_by("pk"), 2, limit=3)
+    assert capped.count == 4 and capped.capped and capped.num_pages == 2
+    exact = paging.CappedPaginator(Patient.objects.order_by("pk"), 2, limit=10)
+    assert exact.count == 5 and not exact.capped
+
+
+def test_a_broad_search_says_more_than_the_limit(coordinator_client, team_a, monkeypatch):
+    PatientFactory.create_batch(4, care_team=team_a, family_name="Hernandez")
+    monkeypatch.setattr(paging, "COUNT_LIMIT", 3)
+    page = coordinator_client.get(reverse("patients:list"), {"q": "hernand"}).content.decode()
+    assert "More than 3 patients match" in page and page.count("Hernandez") == 4
+
+
+def test_search_results_in_name_order_whatever_the_case(coordinator_client, team_a):
+    for family in ("hernandez", "Hernandes", "HERNANDO"):
+        PatientFactory(care_team=team_a, family_name=family)
+    page = coordinator_client.get(reverse("patients:list"), {"q": "hernand"}).content.decode()
+    assert page.index("Hernandes") < page.index("hernandez") < page.index("HERNANDO")
