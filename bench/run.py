@@ -436,15 +436,15 @@ class RssSampler:
 
     def _loop(self):
         while self.running:
-            self.peak = max(self.peak, sum(_rss(pid) for pid in _tree(self.pid)))
+            self.peak = max(self.peak, sum(_rss(pid) for pid in process_tree(self.pid)))
             time.sleep(0.2)
 
 
-def _tree(pid: int) -> list[int]:
+def process_tree(pid: int) -> list[int]:
     pids, children = [pid], Path(f"/proc/{pid}/task/{pid}/children")
     if children.exists():
         for child in children.read_text().split():
-            pids += _tree(int(child))
+            pids += process_tree(int(child))
     return pids
 
 
