@@ -50,12 +50,13 @@ bench: $(STAMP)
 
 # Load test (bench/load.py): USERS locust users for DURATION against gunicorn as deployed
 # while a Celery worker and beat send reminders; fails when an aim is missed. Options:
-# DURATION=10m USERS=50 LOAD_PATIENTS=10000 SCALE_OUT=1 (two gunicorn on two ports, two
-# workers, one beat) REUSE=1 (keep the last run's database).
+# DURATION=10m USERS=50 THINK=5-15 (seconds between a user's actions) LOAD_PATIENTS=10000
+# SCALE_OUT=1 (two gunicorn on two ports, two workers, one beat) REUSE=1 (keep the last
+# run's database).
 load: $(BENCH_STAMP)
 	$(BIN)/python bench/load.py --duration $(or $(DURATION),10m) --users $(or $(USERS),50) \
-		$(if $(LOAD_PATIENTS),--patients $(LOAD_PATIENTS)) $(if $(SCALE_OUT),--scale-out) \
-		$(if $(REUSE),--reuse-data)
+		$(if $(THINK),--think $(THINK)) $(if $(LOAD_PATIENTS),--patients $(LOAD_PATIENTS)) \
+		$(if $(SCALE_OUT),--scale-out) $(if $(REUSE),--reuse-data)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,6 +2,7 @@
 
     make load                         50 users for 10 minutes on 10,000 patients
     make load DURATION=2m USERS=20    shorter, fewer
+    make load THINK=1-5               seconds between a user's actions (default 5-15)
     make load SCALE_OUT=1             two gunicorn on two ports, two Celery workers, one beat
     make load REUSE=1                 keep the last run's database (LOAD_PATIENTS=N to size it)
 
@@ -25,6 +26,7 @@ import datetime
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -42,18 +44,21 @@ RESULTS = ROOT / "bench" / "load-results.json"
 LOCUSTFILE = ROOT / "bench" / "locustfile.py"
 PATIENTS_PER_TEAM = 500
 P95_AIM_MS = 500
+# A user reads a page before the next click: 5 to 15 seconds, 10 on average. Shorter
+# think times model more users than there are (THINK=1-5 is about 3x the traffic).
+THINK = "5-15"
 DRAIN_TIMEOUT = 300  # seconds: a beat tick (60 s) plus sending, with room to spare
 
 
 class Load(Harness):
-    def __init__(self, *, users: int, duration: int, scale_out: bool, patients: int, wait: str):
+    def __init__(self, *, users: int, duration: int, scale_out: bool, patients: int, think: str):
         super().__init__()
         self.url = self.base_url + "_load"
         self.users = users
         self.duration = duration
         self.scale_out = scale_out
         self.patients = patients
-        self.wait = wait
+        self.think = think
         self.hosts = [f"http://127.0.0.1:{port}" for port in PORTS[: 2 if scale_out else 1]]
         self.workers = 2 if scale_out else 1
 
@@ -130,9 +135,15 @@ class Load(Harness):
             report = self.tmp / "locust.json"
             with loadavg, cpu:
                 started = time.monotonic()
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 self.locust(sessions, report)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)  # locust, now reaped
                 elapsed = time.monotonic() - started
             cpu_figures = cpu.figures(elapsed)
+            used = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+            cpu_figures["locust_pct_of_machine"] = round(
+                100 * used / (elapsed * (os.cpu_count() or 1)), 1
+            )
             cutoff = utc_now()
             drained = self.drain(cutoff)
             reminders = self.django(
@@ -154,7 +165,7 @@ class Load(Harness):
         return self.results(http, reminders, elapsed, loadavg.figures(), cpu_figures)
 
     def locust(self, sessions: Path, report: Path) -> None:
-        log(f"{self.users} users for {self.duration} s (think time {self.wait} s)")
+        log(f"{self.users} users for {self.duration} s (think time {self.think} s)")
         command = [
             str(BIN / "locust"),
             "-f",
@@ -176,7 +187,7 @@ class Load(Harness):
             **os.environ,
             "LOAD_SESSIONS": str(sessions),
             "LOAD_HOSTS": ",".join(self.hosts),
-            "LOAD_WAIT": self.wait,
+            "LOAD_THINK": self.think,
             "LOAD_REPORT": str(report),
             "PYTHONPATH": str(ROOT),
         }
@@ -223,7 +234,7 @@ class Load(Harness):
             "gunicorn_workers_each": int(self.env(self.url)["WEB_CONCURRENCY"]),
             "celery_workers": self.workers,
             "patients": self.patients,
-            "think_time_s": self.wait,
+            "think_time_s": self.think,
             "requests": total["requests"],
             "rps": round(total["requests"] / elapsed, 1),
             "p50_ms": total["p50_ms"],
@@ -418,7 +429,8 @@ def render_table(r: dict) -> str:
         f"uncertain attempts {rem['uncertain']}; drained in {rem['drain_seconds']} s.",
         f"Machine: {m['cores']} cores; load average before {la['before']}, during "
         f"{la['mean']} (max {la['max']}), after {la['after']}; CPU busy {cpu['machine_busy_pct']}%"
-        f" (gunicorn {cpu['web_pct_of_machine']}%, Celery {cpu['celery_pct_of_machine']}%); "
+        f" (gunicorn {cpu['web_pct_of_machine']}%, Celery {cpu['celery_pct_of_machine']}%, "
+        f"locust {cpu['locust_pct_of_machine']}%); "
         f"{m['postgresql']}, {m['redis']}, {m['locust']}, {m['date']}.",
         "",
         "| aim | value | met |",
@@ -444,7 +456,9 @@ def main() -> None:
     )
     parser.add_argument("--scale-out", action="store_true", help="two gunicorn, two workers")
     parser.add_argument("--reuse-data", action="store_true", help="keep the last run's database")
-    parser.add_argument("--wait", default="1-5", help="think time between actions, seconds")
+    parser.add_argument(
+        "--think", default=THINK, help=f"seconds between a user's actions (default {THINK})"
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _terminate)
     load = Load(
@@ -452,7 +466,7 @@ def main() -> None:
         duration=args.duration,
         scale_out=args.scale_out,
         patients=args.patients,
-        wait=args.wait,
+        think=args.think,
     )
     passed = False
     try:

@@ -34,7 +34,7 @@ from bench import load_pages  # noqa: E402
 
 SESSIONS = json.loads(Path(os.environ["LOAD_SESSIONS"]).read_text())
 HOSTS = os.environ.get("LOAD_HOSTS", "http://127.0.0.1:8771").split(",")
-WAIT = [float(s) for s in os.environ.get("LOAD_WAIT", "1-5").split("-")]
+THINK = [float(s) for s in os.environ.get("LOAD_THINK", "5-15").split("-")]
 TIMEOUT = 30  # seconds; gunicorn's own timeout is 30 s too
 
 # Parts of names typed into the patient search (seed_demo's names).
@@ -59,7 +59,7 @@ _hosts = itertools.cycle(HOSTS)
 class StaffUser(HttpUser):
     abstract = True
     role = ""
-    wait_time = between(*WAIT)
+    wait_time = between(*THINK)
     host = HOSTS[0]
 
     def on_start(self) -> None:
