@@ -132,8 +132,9 @@ class Load(Harness):
             )
             cpu = CpuMeter({"web": web, "celery": celery})
             loadavg = LoadAverage()
+            connections = Connections(self.url)
             report = self.tmp / "locust.json"
-            with loadavg, cpu:
+            with loadavg, cpu, connections:
                 started = time.monotonic()
                 before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 self.locust(sessions, report)
@@ -162,7 +163,9 @@ class Load(Harness):
         http = json.loads(report.read_text())
         http["server_side"] = server_side(sorted(self.tmp.glob("gunicorn*-access.log")))
         reminders.update(injected=injected["created"], drain_seconds=drained)
-        return self.results(http, reminders, elapsed, loadavg.figures(), cpu_figures)
+        return self.results(
+            http, reminders, elapsed, loadavg.figures(), cpu_figures, connections.peak
+        )
 
     def locust(self, sessions: Path, report: Path) -> None:
         log(f"{self.users} users for {self.duration} s (think time {self.think} s)")
@@ -213,7 +216,7 @@ class Load(Harness):
 
     # --- figures -------------------------------------------------------------------------
 
-    def results(self, http, reminders, elapsed, loadavg, cpu) -> dict:
+    def results(self, http, reminders, elapsed, loadavg, cpu, connections) -> dict:
         total = http["total"]
         conflicts = sum(http["conflicts"].values())
         aims = {
@@ -250,6 +253,7 @@ class Load(Harness):
             "kinds": http["kinds"],
             "server_side": http["server_side"],
             "reminders": reminders,
+            "postgresql_connections_peak": connections,
             "machine": {**about, "load_average": loadavg, "cpu": cpu},
             "aims": {
                 name: {"value": value, "aim": aim, "met": met}
@@ -322,6 +326,36 @@ class LoadAverage:
             "max": round(max(samples), 2),
             "after": round(self.after, 2),
         }
+
+
+class Connections:
+    """The most PostgreSQL connections to the run's database at once (every 10 s): each
+    gunicorn worker and Celery process holds one (CONN_MAX_AGE)."""
+
+    def __init__(self, database_url: str):
+        self.database_url = database_url
+        self.name = database_url.rsplit("/", 1)[1]
+        self.peak = 0
+
+    def __enter__(self):
+        self.running = True
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+        return self
+
+    def _loop(self):
+        query = f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{self.name}'"  # noqa: S608
+        while self.running:
+            out = subprocess.run(
+                ["psql", self.database_url, "-Atc", query], capture_output=True, text=True
+            )
+            if out.returncode == 0 and out.stdout.strip().isdigit():
+                self.peak = max(self.peak, int(out.stdout.strip()))
+            time.sleep(10)
+
+    def __exit__(self, *exc):
+        self.running = False
+        self.thread.join()
 
 
 class CpuMeter:
@@ -430,7 +464,8 @@ def render_table(r: dict) -> str:
         f"Machine: {m['cores']} cores; load average before {la['before']}, during "
         f"{la['mean']} (max {la['max']}), after {la['after']}; CPU busy {cpu['machine_busy_pct']}%"
         f" (gunicorn {cpu['web_pct_of_machine']}%, Celery {cpu['celery_pct_of_machine']}%, "
-        f"locust {cpu['locust_pct_of_machine']}%); "
+        f"locust {cpu['locust_pct_of_machine']}%); PostgreSQL connections at most "
+        f"{r['postgresql_connections_peak']}; "
         f"{m['postgresql']}, {m['redis']}, {m['locust']}, {m['date']}.",
         "",
         "| aim | value | met |",
