@@ -190,5 +190,12 @@ def task_actions(html: str) -> list[TaskAction]:
     return found
 
 
+def referral_moves(html: str, referral_id: int) -> list[Form]:
+    """The referral page's one-click moves to "received" or "accepted" (the service
+    answered by phone); moves that need details have their own page."""
+    action = re.compile(rf"^/referrals/{referral_id}/move/(received|accepted)/$")
+    return [f for f in forms(html) if f.method == "post" and action.match(f.action)]
+
+
 def is_conflict(html: str) -> bool:
     return any(marker in html for marker in CONFLICT_MARKERS)

@@ -202,21 +202,17 @@ class Coordinator(StaffUser):
 
     @task(1)
     def acknowledge_referral(self) -> None:
-        """The service confirmed by phone: move the referral to received or accepted."""
+        """The service confirmed by phone: move the referral to received or accepted (a
+        button on the referral's page, posting the version shown)."""
         if not self.session["referrals"]:
             return
         referral = random.choice(self.session["referrals"])
         response = self.fetch("referral page", f"/referrals/{referral}/")
-        pattern = rf"^/referrals/{referral}/move/(received|accepted)/$"
-        moves = load_pages.links(response.text, pattern) if response else []
+        moves = load_pages.referral_moves(response.text, referral) if response else []
         if not moves:
             return
-        path = moves[0]
-        response = self.fetch("referral move form", path)
-        form = load_pages.form_posting_to(response.text, path) if response else None
-        if form is None:
-            return
-        self.fetch("referral move", path, data=form.data(), expect=(200, 302, 400), races=True)
+        form = random.choice(moves)
+        self.fetch("referral move", form.action, data=form.data(), expect=(200, 302), races=True)
 
 
 class CaseManager(StaffUser):

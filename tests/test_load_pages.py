@@ -10,6 +10,7 @@ from django.urls import reverse
 from bench import load_pages
 from careplans.models import TaskStatus
 from tests.careplans.factories import TaskFactory
+from tests.referrals.factories import ReferralFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +81,17 @@ def test_task_form_has_the_fields_the_load_fills(csrf_client, coordinator, patie
     response = csrf_client.post(path, form.data(description="Call back", due_at="2030-01-02T09:30"))
     assert response.status_code == 302
     assert patient.tasks.get(description="Call back").assignee == coordinator
+
+
+def test_referral_page_offers_the_one_click_moves(csrf_client, coordinator, patient):
+    referral = ReferralFactory(patient=patient, referred_by=coordinator, sent=True)
+    page = csrf_client.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+    moves = {form.action: form for form in load_pages.referral_moves(page, referral.pk)}
+    accepted = reverse("referrals:move", args=[referral.pk, "accepted"])
+    assert accepted in moves
+    assert moves[accepted].value("version") == str(referral.version)
+
+    response = csrf_client.post(accepted, moves[accepted].data())
+    assert response.status_code == 302
+    referral.refresh_from_db()
+    assert referral.status == "accepted"
