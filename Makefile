@@ -7,13 +7,22 @@ BIN := $(VENV)/bin
 APPS := accounts audit carehub patients careplans referrals reminders assessments programs benefits dashboards api fhir_export
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint format install migrate seed bench clean
+.PHONY: run test lint format install migrate seed bench load clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+# `make load` also needs the bench extra (locust): its own stamp, so `make test` and
+# `make run` neither install nor check it.
+BENCH_STAMP := $(VENV)/.installed-bench-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	@rm -f $(VENV)/.installed-bench-*
 	@touch $@
 
 install: $(STAMP)
@@ -38,6 +47,16 @@ test: $(STAMP)
 # QUICK=1 for a smaller data set in a few minutes. Needs wrk (apt-get install wrk).
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(if $(QUICK),--quick) $(if $(REUSE),--reuse-data)
+
+# Load test (bench/load.py): USERS locust users for DURATION against gunicorn as deployed
+# while a Celery worker and beat send reminders; fails when an aim is missed. Options:
+# DURATION=10m USERS=50 THINK=5-15 (seconds between a user's actions) LOAD_PATIENTS=10000
+# SCALE_OUT=1 (two gunicorn on two ports, two workers, one beat) REUSE=1 (keep the last
+# run's database).
+load: $(BENCH_STAMP)
+	$(BIN)/python bench/load.py --duration $(or $(DURATION),10m) --users $(or $(USERS),50) \
+		$(if $(THINK),--think $(THINK)) $(if $(LOAD_PATIENTS),--patients $(LOAD_PATIENTS)) \
+		$(if $(SCALE_OUT),--scale-out) $(if $(REUSE),--reuse-data)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

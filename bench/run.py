@@ -14,6 +14,7 @@ figure is compared with a ceiling taken minutes apart on the same machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -40,17 +41,15 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-class Bench:
-    def __init__(self, *, quick: bool, duration: int, connections: int):
-        self.quick = quick
-        self.duration = duration
-        self.connections = connections
-        self.patients = 10_000 if quick else 100_000
-        self.search_patients = 100_000 if quick else 1_000_000
+class Harness:
+    """What `make bench` and `make load` share: the services' URLs, production settings as
+    docker-compose runs them, data built with seed_demo, and the processes as deployed
+    (gunicorn, Celery worker, beat), each in its own process group and stopped on exit."""
+
+    def __init__(self):
         self.base_url = os.environ.get("BENCH_DATABASE_URL", f"{PG}/carehub_bench")
         self.redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
         self.tmp = Path(tempfile.mkdtemp(prefix="carehub-bench-"))
-        self.results: dict = {"measures": [], "pages": [], "machine": machine()}
 
     # --- environment ---------------------------------------------------------------------
 
@@ -95,6 +94,118 @@ class Bench:
         ):
             subprocess.run(["psql", admin, "-qc", statement], check=True, capture_output=True)
 
+    def seed(self, url: str, patients: int, *extra: str) -> float:
+        """A new database with the demo data (seed_demo); the seconds seed_demo took."""
+        log(f"building {patients:,} patients in {url.rsplit('/', 1)[1]}")
+        self.fresh_database(url)
+        self.manage(url, "migrate", "--noinput", "-v0")
+        return self.manage(url, "seed_demo", "--patients", str(patients), "-v1", *extra, debug=True)
+
+    # --- processes -----------------------------------------------------------------------
+
+    @contextmanager
+    def process(self, command: list[str], database_url: str, log_name: str, **extra):
+        """``command`` in its own process group (so Ctrl-C in the terminal does not reach
+        it half-way), stderr to ``log_name`` under the run's folder; the whole group is
+        stopped on exit, whatever happened."""
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=self.env(database_url, **extra),
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.tmp / log_name, "ab"),  # noqa: SIM115
+            start_new_session=True,
+        )
+        try:
+            yield process
+        finally:
+            stop_group(process)
+
+    @contextmanager
+    def gunicorn(self, database_url: str, *, port: int = PORT, name: str = "gunicorn"):
+        with self.process(
+            [str(BIN / "gunicorn"), "carehub.wsgi", "--config", "gunicorn.conf.py"],
+            database_url,
+            f"{name}.log",
+            GUNICORN_BIND=f"127.0.0.1:{port}",
+            GUNICORN_ACCESSLOG=str(self.tmp / f"{name}-access.log"),
+        ) as process:
+            for _ in range(150):
+                if process.poll() is not None:
+                    break
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/bare", timeout=1)  # noqa: S310
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            else:
+                process.kill()
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn did not start; see {self.tmp / name}.log")
+            yield process
+
+    @contextmanager
+    def worker(
+        self, database_url: str, concurrency: int = 2, *, name: str = "worker", **options: str
+    ):
+        with self.process(
+            [
+                str(BIN / "celery"),
+                "-A",
+                "carehub",
+                "worker",
+                "-I",
+                "bench.tasks",
+                "-n",
+                f"{name}@%h",
+                "--concurrency",
+                str(concurrency),
+                "--loglevel",
+                options.get("loglevel", "WARNING"),
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            database_url,
+            f"{name}.log",
+        ) as process:
+            time.sleep(4)
+            yield process
+
+    @contextmanager
+    def beat(self, database_url: str):
+        """The one beat, with django-celery-beat's DatabaseScheduler (CELERY_BEAT_SCHEDULER)."""
+        with self.process(
+            [str(BIN / "celery"), "-A", "carehub", "beat", "--loglevel", "INFO"],
+            database_url,
+            "beat.log",
+        ) as process:
+            yield process
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM to the process group (a graceful stop), SIGKILL after 30 seconds."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+class Bench(Harness):
+    def __init__(self, *, quick: bool, duration: int, connections: int):
+        super().__init__()
+        self.quick = quick
+        self.duration = duration
+        self.connections = connections
+        self.patients = 10_000 if quick else 100_000
+        self.search_patients = 100_000 if quick else 1_000_000
+        self.results: dict = {"measures": [], "pages": [], "machine": machine()}
+
     # --- data ----------------------------------------------------------------------------
 
     def build_data(self, only: str | None = None) -> None:
@@ -105,12 +216,7 @@ class Bench:
                 (self.base_url + "_search", self.search_patients, ["--patients-only"]),
             ]
         for url, count, extra in databases:
-            log(f"building {count:,} patients in {url.rsplit('/', 1)[1]}")
-            self.fresh_database(url)
-            self.manage(url, "migrate", "--noinput", "-v0")
-            seconds = self.manage(
-                url, "seed_demo", "--patients", str(count), "-v1", *extra, debug=True
-            )
+            seconds = self.seed(url, count, *extra)
             if url == self.base_url:
                 self.record(
                     "seed_demo",
@@ -120,65 +226,6 @@ class Bench:
                     aim="< 60 s at 100,000",
                 )
         self.manage(self.base_url, "collectstatic", "--noinput", "-v0")
-
-    # --- processes -----------------------------------------------------------------------
-
-    @contextmanager
-    def gunicorn(self, database_url: str):
-        process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "carehub.wsgi", "--config", "gunicorn.conf.py"],
-            cwd=ROOT,
-            env=self.env(database_url),
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.tmp / "gunicorn.log", "ab"),  # noqa: SIM115
-            start_new_session=True,
-        )
-        try:
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{PORT}/bench/bare", timeout=1)  # noqa: S310
-                    break
-                except OSError:
-                    time.sleep(0.2)
-            else:
-                raise RuntimeError("gunicorn did not start; see " + str(self.tmp / "gunicorn.log"))
-            yield
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
-
-    @contextmanager
-    def worker(self, database_url: str, concurrency: int = 2):
-        process = subprocess.Popen(
-            [
-                str(BIN / "celery"),
-                "-A",
-                "carehub",
-                "worker",
-                "-I",
-                "bench.tasks",
-                "--concurrency",
-                str(concurrency),
-                "--loglevel",
-                "WARNING",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-            cwd=ROOT,
-            env=self.env(database_url),
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.tmp / "worker.log", "ab"),  # noqa: SIM115
-            start_new_session=True,
-        )
-        try:
-            time.sleep(4)
-            yield process
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
 
     # --- HTTP ----------------------------------------------------------------------------
 
@@ -391,15 +438,15 @@ class RssSampler:
 
     def _loop(self):
         while self.running:
-            self.peak = max(self.peak, sum(_rss(pid) for pid in _tree(self.pid)))
+            self.peak = max(self.peak, sum(_rss(pid) for pid in process_tree(self.pid)))
             time.sleep(0.2)
 
 
-def _tree(pid: int) -> list[int]:
+def process_tree(pid: int) -> list[int]:
     pids, children = [pid], Path(f"/proc/{pid}/task/{pid}/children")
     if children.exists():
         for child in children.read_text().split():
-            pids += _tree(int(child))
+            pids += process_tree(int(child))
     return pids
 
 

@@ -27,6 +27,7 @@ def load_settings(tmp_path, **env) -> subprocess.CompletedProcess:
         " 'host': db.get('HOST', ''), 'broker': settings.CELERY_BROKER_URL, 'hosts': settings.ALLOWED_HOSTS,"
         " 'tz': settings.TIME_ZONE, 'use_tz': settings.USE_TZ, 'email': settings.EMAIL_BACKEND,"
         " 'key': settings.SECRET_KEY, 'conn_max_age': db.get('CONN_MAX_AGE'),"
+        " 'no_server_side_cursors': db.get('DISABLE_SERVER_SIDE_CURSORS'),"
         " 'secure_cookie': getattr(settings, 'SESSION_COOKIE_SECURE', False),"
         " 'demo': settings.CAREHUB_DEMO}))\n"
     )
@@ -43,6 +44,8 @@ def load_settings(tmp_path, **env) -> subprocess.CompletedProcess:
             "EMAIL_BACKEND",
             "TIME_ZONE",
             "CAREHUB_DEMO",
+            "CONN_MAX_AGE",
+            "DISABLE_SERVER_SIDE_CURSORS",
         }
     }
     clean.update({"DJANGO_SETTINGS_MODULE": "carehub.settings", "CAREHUB_VAR_DIR": str(tmp_path)})
@@ -90,10 +93,26 @@ def test_environment_overrides(tmp_path):
     assert values["engine"] == "django.db.backends.postgresql"
     assert (values["host"], values["name"]) == ("db.internal", "carehub")
     assert values["conn_max_age"] == 60
+    assert values["no_server_side_cursors"] is False
     assert values["broker"] == "redis://cache.internal:6379/2"
     assert values["hosts"] == ["care.example.org", "www.care.example.org"]
     assert values["tz"] == "America/Chicago"
     assert values["email"] == "django.core.mail.backends.smtp.EmailBackend"
+
+
+def test_behind_pgbouncer(tmp_path):
+    """Transaction pooling: persistent connections to the pooler, no server-side cursors."""
+    values = parsed(
+        load_settings(
+            tmp_path,
+            DEBUG="true",
+            DATABASE_URL="postgres://carehub:pw@pgbouncer.internal:6432/carehub",
+            CONN_MAX_AGE="600",
+            DISABLE_SERVER_SIDE_CURSORS="true",
+        )
+    )
+    assert values["conn_max_age"] == 600
+    assert values["no_server_side_cursors"] is True
 
 
 @pytest.mark.parametrize(

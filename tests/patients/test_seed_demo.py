@@ -52,3 +52,15 @@ def test_seed_demo_rejects_a_negative_count(settings):
     settings.DEBUG = True
     with pytest.raises(CommandError):
         call_command("seed_demo", patients=-1, verbosity=0)
+
+
+def test_seed_demo_team_size_sets_teams_and_logins(settings):
+    """`make load` seeds 500 patients a team: each coordinator sees a caseload of ~125."""
+    settings.DEBUG = True
+    call_command("seed_demo", patients=30, patients_per_team=10, patients_only=True, verbosity=0)
+    assert CareTeam.objects.count() == 3
+    assert User.objects.filter(username__startswith="coord-t3-").count() == 4
+    assert User.objects.filter(username="manager-t3").exists()
+    assert set(Patient.objects.values_list("care_team", flat=True)) == set(
+        CareTeam.objects.values_list("pk", flat=True)
+    )

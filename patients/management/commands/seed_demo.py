@@ -2,6 +2,7 @@
 
     python manage.py seed_demo                  # 200 patients
     python manage.py seed_demo --patients 100000
+    python manage.py seed_demo --patients 10000 --patients-per-team 500   # 20 teams
 
 Refuses to run when DEBUG is off: demo logins share a published password.
 """
@@ -36,25 +37,40 @@ class Command(BaseCommand):
             "--if-empty", action="store_true", help="Do nothing when patients already exist."
         )
         parser.add_argument(
+            "--patients-per-team",
+            type=int,
+            default=demo.PATIENTS_PER_TEAM,
+            help=f"Team size, and so how many teams and users (default {demo.PATIENTS_PER_TEAM:,}).",
+        )
+        parser.add_argument(
             "--patients-only",
             action="store_true",
             help="Only teams, users and patients (no care plans, referrals ...): search benchmarks.",
         )
 
     def handle(
-        self, *args, patients: int, seed: int, if_empty: bool, patients_only: bool, **options
+        self,
+        *args,
+        patients: int,
+        seed: int,
+        if_empty: bool,
+        patients_only: bool,
+        patients_per_team: int,
+        **options,
     ) -> None:
         if not settings.DEBUG:
             raise CommandError("seed_demo refuses to run with DEBUG off: it creates demo logins.")
         if patients < 0:
             raise CommandError("--patients must be zero or more.")
+        if patients_per_team < 1:
+            raise CommandError("--patients-per-team must be one or more.")
         from patients.models import Patient
 
         if if_empty and Patient.objects.exists():
             self.stdout.write("Patients exist already; no demo data added.")
             return
         rng = random.Random(seed)
-        team_count = max(2, -(-patients // demo.PATIENTS_PER_TEAM))
+        team_count = max(2, -(-patients // patients_per_team))
         staff = demo.seed_staff(team_count=team_count)
         with tqdm(
             total=patients,
