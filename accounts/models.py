@@ -10,6 +10,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
+from audit.history import track_history
 
 
 def validate_time_zone(value: str) -> None:
@@ -82,6 +83,8 @@ class CareTeam(models.Model):
         return self.name
 
 
+# Who belongs to which team decides who sees which patients.
+@track_history(patient=None)
 class TeamMembership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     team = models.ForeignKey(CareTeam, on_delete=models.CASCADE, related_name="memberships")

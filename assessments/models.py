@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from audit.history import track_history
 from referrals.models import ServiceCategory
 
 
@@ -219,6 +220,7 @@ class AssessmentQuerySet(models.QuerySet):
         return self.order_by("-assessed_on", "-created_at", "-pk")
 
 
+@track_history(patient="patient")
 class Assessment(models.Model):
     """One dated screening of one patient, signed by who did it. Repeated over time."""
 
@@ -334,6 +336,7 @@ class IdentifiedNeedQuerySet(models.QuerySet):
         return self.open().filter(care_plan_need__isnull=True, goal__isnull=True)
 
 
+@track_history(patient="patient")
 class IdentifiedNeed(models.Model):
     """A positive domain of a screening: at most one open need per patient and domain; a
     later positive screen updates its severity instead of adding another."""

@@ -1,10 +1,129 @@
-from django.contrib import admin
+"""Read-only admin for the audit trail and the field history tables: nothing here can add,
+change or delete a row (and on PostgreSQL the tables' triggers would refuse anyway)."""
 
-from audit.models import AuditEvent
+from django.contrib import admin
+from django.db.models import BigIntegerField, OuterRef, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from audit.history import history_models, patient_id_of
+from audit.models import AuditAction, AuditEvent
+from audit.services import audit_record
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AuditedDeletionMixin:
+    """For admins of patient records that may be deleted: hard deletion happens only
+    here (the pages mark mistakes entered-in-error), and each deleted record, inlines
+    included, gets an audit row (action delete, with its patient) on every database.
+    On PostgreSQL the field history also keeps the deleted row, masked."""
+
+    def delete_model(self, request, obj):
+        event = _deletion(request, obj)
+        super().delete_model(request, obj)
+        event.save()
+
+    def delete_queryset(self, request, queryset):
+        events = [_deletion(request, obj) for obj in queryset]
+        super().delete_queryset(request, queryset)
+        AuditEvent.objects.bulk_create(events)
+
+    def save_formset(self, request, form, formset, change):
+        events = [
+            _deletion(request, row.instance)
+            for row in formset.deleted_forms
+            if row.instance.pk is not None
+        ]
+        super().save_formset(request, form, formset, change)
+        AuditEvent.objects.bulk_create(events)
+
+
+def _deletion(request, obj) -> AuditEvent:
+    """The audit row for ``obj``, built before it goes (deleting clears its id)."""
+    return audit_record(
+        action=AuditAction.DELETE,
+        actor=request.user,
+        request=request,
+        patient_id=patient_id_of(obj),
+        obj=obj,
+        save=False,
+    )
+
+
+class InputFilter(admin.SimpleListFilter):
+    """A text box rather than a list of links (a link per patient would not do)."""
+
+    template = "admin/audit/input_filter.html"
+
+    def lookups(self, request, model_admin):
+        return [("", "")]  # one entry, or the admin hides the filter
+
+    def get_facet_counts(self, pk_attname, filtered_qs):
+        return {}
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": _("All"),
+        }
+        yield {
+            "parameter_name": self.parameter_name,
+            "value": self.value() or "",
+            "other_params": [
+                (name, value)
+                for name, value in changelist.params.items()
+                if name != self.parameter_name
+            ],
+        }
+
+
+class PatientFilter(InputFilter):
+    title = _("patient (id)")
+    parameter_name = "patient"
+    field = "patient_id"
+
+    def queryset(self, request, queryset):
+        value = (self.value() or "").strip()
+        if not value:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        return queryset.filter(**{self.field: int(value)})
+
+
+class HistoryUserFilter(InputFilter):
+    """Who made the change: a username or a user id (from the row's context)."""
+
+    title = _("user (username or id)")
+    parameter_name = "user"
+
+    def queryset(self, request, queryset):
+        value = (self.value() or "").strip()
+        if not value:
+            return queryset
+        user_ids = (
+            [int(value)]
+            if value.isdigit()
+            else list(User.objects.filter(username=value).values_list("pk", flat=True))
+        )
+        return queryset.filter(pgh_context__user__in=user_ids)
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: the trail cannot be changed or deleted through admin."""
 
     list_display = [
@@ -18,7 +137,8 @@ class AuditEventAdmin(admin.ModelAdmin):
         "route",
         "ip_address",
     ]
-    list_filter = ["action", "outcome", "occurred_at", "actor"]
+    # By user, patient, action and date (and outcome).
+    list_filter = ["action", "outcome", "occurred_at", "actor", PatientFilter]
     search_fields = ["actor_username", "=patient__id", "object_id", "route"]
     date_hierarchy = "occurred_at"
     show_full_result_count = False
@@ -31,11 +151,69 @@ class AuditEventAdmin(admin.ModelAdmin):
             ), False
         return super().get_search_results(request, queryset, search_term)
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+class HistoryPatientFilter(PatientFilter):
+    field = "pgh_patient_id"
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+
+class FieldHistoryAdmin(ReadOnlyAdmin):
+    """One history table (audit/history.py): who changed which fields of which record.
+    Masked values (audit/phi.py) show as *** here as everywhere."""
+
+    list_display = [
+        "pgh_created_at",
+        "pgh_label",
+        "pgh_obj_id",
+        "pgh_patient_id",
+        "actor",
+        "changed_fields",
+    ]
+    list_filter = ["pgh_label", "pgh_created_at", HistoryUserFilter, HistoryPatientFilter]
+    date_hierarchy = "pgh_created_at"
+    search_fields = ["pgh_obj_id"]
+    search_help_text = _("A record's id.")
+    show_full_result_count = False
+    fields = [
+        "pgh_created_at",
+        "pgh_label",
+        "pgh_obj_id",
+        "pgh_patient_id",
+        "pgh_context_id",
+        "pgh_context",
+        "pgh_diff",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        user_id = Cast(KeyTextTransform("user", "pgh_context"), BigIntegerField())
+        username = User.objects.filter(pk=OuterRef("_actor_id")).values("username")[:1]
+        return (
+            super()
+            .get_queryset(request)
+            .alias(_actor_id=user_id)
+            .annotate(actor_username=Subquery(username))
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return (queryset.filter(pgh_obj_id=int(term)) if term.isdigit() else queryset.none()), False
+
+    @admin.display(description=_("who"))
+    def actor(self, obj) -> str:
+        context = obj.pgh_context or {}
+        return (
+            obj.actor_username
+            or context.get("task")
+            or context.get("command")
+            or context.get("db_user", "")
+        )
+
+    @admin.display(description=_("fields"))
+    def changed_fields(self, obj) -> str:
+        return ", ".join(sorted(obj.pgh_diff))
+
+
+for _model in history_models():
+    admin.site.register(_model, FieldHistoryAdmin)

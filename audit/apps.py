@@ -7,4 +7,11 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit trail")
 
     def ready(self) -> None:
+        from celery.signals import task_postrun, task_prerun
+
         from audit import signals  # noqa: F401  (sign-in, sign-out and failed sign-in)
+        from audit.history_context import task_finished, task_started
+
+        # The field history names the task that made a change (audit/history_context.py).
+        task_prerun.connect(task_started, dispatch_uid="audit.history_task_started")
+        task_postrun.connect(task_finished, dispatch_uid="audit.history_task_finished")

@@ -2,14 +2,18 @@
 
 Every patient the request loaded through the access functions gets its own row, so a
 patient's trail lists every look. Requests to a few non-PHI routes are not recorded.
+
+HistoryContextMiddleware names the request in the field history the triggers write.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from pghistory.middleware import HistoryMiddleware
 
 from audit import context
+from audit.history_context import add_to_history_context, history_enabled
 from audit.models import AuditAction, AuditEvent, AuditOutcome
 from audit.services import _route, client_address
 
@@ -76,3 +80,30 @@ class AuditMiddleware:
             # One row: a single INSERT, without bulk_create's transaction around it.
             patient_id = audit.patient_ids[0] if audit.patient_ids else None
             AuditEvent.objects.create(patient_id=patient_id, **common)
+
+
+class HistoryContextMiddleware(HistoryMiddleware):
+    """Who and from where, for every history row the request's writes cause: the user's
+    id (updated when DRF authenticates a token), the client address, the method, and,
+    once the URL is resolved, its name and path. Query strings never: they carry search
+    terms. PostgreSQL only (audit/history_context.py)."""
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not history_enabled():
+            return self.get_response(request)
+        return super().__call__(request)
+
+    def get_context(self, request: HttpRequest) -> dict:
+        return {
+            "user": super().get_context(request)["user"],
+            "ip": client_address(request),
+            "method": request.method,
+        }
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+        match = request.resolver_match
+        if match is None:
+            return
+        # A signed link's token is a credential: such a path is kept as its pattern.
+        path = f"/{match.route}" if "token" in view_kwargs else request.path
+        add_to_history_context(route=match.view_name[:100], path=path[:200])

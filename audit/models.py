@@ -1,5 +1,8 @@
 """The audit trail: append-only. Nothing in CareHub updates or deletes an AuditEvent;
-on PostgreSQL a trigger (migration 0002) refuses UPDATE and DELETE on the table."""
+on PostgreSQL a trigger (migration 0002) refuses UPDATE and DELETE on the table.
+
+``FieldHistory`` is the base of the per-model change history tables that PostgreSQL
+triggers write (audit/history.py); they are append-only too."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from pghistory.models import Event
 
 
 class AuditAction(models.TextChoices):
@@ -81,3 +85,46 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor_username or '-'} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class HistoryAction(models.TextChoices):
+    """``pgh_label`` of a history row: the operation the trigger saw."""
+
+    INSERT = "insert", _("Created")
+    UPDATE = "update", _("Changed")
+    DELETE = "delete", _("Deleted")
+
+
+class FieldHistory(Event):
+    """One insert, update or delete of a tracked record, written by a trigger.
+
+    The concrete tables (``<Model>History`` in each app) are made by
+    ``audit.history.track_history``; besides these fields they hold ``pgh_obj`` (the
+    record), ``pgh_context`` (who and from where, pghistory's context as JSON) and
+    ``pgh_context_id`` (one id per request, task or command).
+    """
+
+    pgh_id = models.BigAutoField(primary_key=True)
+    pgh_label = models.TextField(_("action"), choices=HistoryAction.choices)
+    # No database constraint: the history outlives the patient and the record it
+    # speaks of (and must never be cascaded into: the append-only trigger refuses).
+    pgh_patient = models.ForeignKey(
+        "patients.Patient",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("patient"),
+    )
+    # {field name: [old, new]}, PHI values replaced by audit.phi.MASK; an insert has no
+    # old values (null), a delete no new ones.
+    pgh_diff = models.JSONField(_("changes"), default=dict)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def actor_id(self) -> int | None:
+        return (self.pgh_context or {}).get("user")

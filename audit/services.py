@@ -1,4 +1,4 @@
-"""Writing audit events. Masks PHI in recorded changes."""
+"""Writing audit events. (Which recorded values are PHI: audit/phi.py.)"""
 
 from __future__ import annotations
 
@@ -8,30 +8,11 @@ from django.http import HttpRequest
 
 from audit.models import AuditEvent, AuditOutcome
 
-# Fields whose values are never written to the trail: only that they changed.
-PHI_FIELDS = frozenset(
-    {
-        "mrn", "given_name", "family_name", "date_of_birth", "phone", "email", "address_line",
-        "city", "postal_code", "insurance_member_id", "name", "notes", "note", "description",
-        "reason", "status_reason", "outcome_note", "recipient_name", "recipient_phone",
-        "recipient_email",
-    }
-)  # fmt: skip
-MASK = "***"
-
 
 def client_address(request: HttpRequest | None) -> str | None:
     # REMOTE_ADDR is the proxy's address behind one; deployments that need the client's
     # set it from X-Forwarded-For at the proxy boundary (README, Deploy).
     return request.META.get("REMOTE_ADDR") if request is not None else None
-
-
-def masked_changes(changes: dict[str, tuple[object, object]]) -> dict[str, list[str]]:
-    """{field: [old, new]} with PHI values replaced by a mask."""
-    return {
-        name: [MASK, MASK] if name in PHI_FIELDS else [str(old), str(new)]
-        for name, (old, new) in changes.items()
-    }
 
 
 def audit_record(
@@ -44,9 +25,11 @@ def audit_record(
     outcome: str = AuditOutcome.SUCCESS,
     detail: dict | None = None,
     username: str = "",
+    save: bool = True,
 ) -> AuditEvent:
+    """One audit row (``save=False``: built, for the caller to save after the change)."""
     actor = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         action=action,
         actor=actor,
         actor_username=(actor.get_username() if actor else username)[:150],
@@ -59,6 +42,9 @@ def audit_record(
         method=(request.method or "") if request is not None else "",
         detail=detail or {},
     )
+    if save:
+        event.save()
+    return event
 
 
 def audit_bulk(events: Iterable[AuditEvent]) -> None:

@@ -15,6 +15,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.history import track_history
+
 
 class SubscriberRelationship(models.TextChoices):
     """FHIR subscriber-relationship."""
@@ -43,6 +45,7 @@ class CoverageStatus(models.TextChoices):
     ENTERED_IN_ERROR = "entered-in-error", _("Entered in error")
 
 
+@track_history(patient="patient")
 class Coverage(models.Model):
     patient = models.ForeignKey(
         "patients.Patient",
@@ -105,6 +108,7 @@ class PriorAuthorisationQuerySet(models.QuerySet):
         return self.filter(valid_to__gte=start, valid_to__lte=end)
 
 
+@track_history(patient="patient")
 class PriorAuthorisation(models.Model):
     patient = models.ForeignKey(
         "patients.Patient",
@@ -204,6 +208,7 @@ class BenefitApplicationQuerySet(models.QuerySet):
         )
 
 
+@track_history(patient="patient")
 class BenefitApplication(models.Model):
     patient = models.ForeignKey(
         "patients.Patient",
@@ -275,6 +280,7 @@ class DocumentStatus(models.TextChoices):
     RECEIVED = "received", _("Received")
 
 
+@track_history(patient="application__patient")
 class RequiredDocument(models.Model):
     """One line of an application's document checklist."""
 

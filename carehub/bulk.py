@@ -3,7 +3,8 @@
 Rows are plain tuples or dicts with ids assigned in Python, so rows can point at each
 other before anything is inserted, and are written with COPY on PostgreSQL and
 executemany elsewhere. Model instances and bulk_create cost about ten times more at
-100,000 patients. Only for data CareHub generates itself: nothing here validates.
+100,000 patients. Only for data CareHub generates itself: nothing here validates, and
+nothing here is recorded in the field history (audit/history.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from contextlib import contextmanager
 from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
+
+from audit.history import history_paused
 
 
 def _default(field: models.Field):
@@ -92,7 +95,9 @@ class BulkTable:
             return
         table = connection.ops.quote_name(self.model._meta.db_table)
         columns = ", ".join(connection.ops.quote_name(c) for c in self.columns)
-        with connection.cursor() as cursor:
+        # Generated rows get no field history: it would double the load's rows and time
+        # and say nothing (audit/history.py; PostgreSQL only).
+        with history_paused(self.model), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 from psycopg.types.json import Jsonb
 

@@ -82,6 +82,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # Triggers and the field history they write (audit/history.py); PostgreSQL only.
+    "pgtrigger",
+    "pghistory",
     "accounts",
     "audit",
     "patients",
@@ -114,6 +117,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "carehub.middleware.NoStoreMiddleware",
+    # The field history's who and from where (PostgreSQL): before the audit row's writer.
+    "audit.middleware.HistoryContextMiddleware",
     "audit.middleware.AuditMiddleware",
     # Last, so it sees the sign-in attempts the views handle (django-axes).
     "axes.middleware.AxesMiddleware",

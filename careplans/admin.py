@@ -5,6 +5,7 @@ moved what and why. Records are created on the pages for the same reason."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin import AuditedDeletionMixin
 from careplans.models import CarePlan, CarePlanNeed, CarePlanReview, Goal, StatusChange, Task
 
 
@@ -74,7 +75,7 @@ class ReviewDueFilter(admin.SimpleListFilter):
 
 
 @admin.register(CarePlan)
-class CarePlanAdmin(NoAddNoDeleteMixin, admin.ModelAdmin):
+class CarePlanAdmin(AuditedDeletionMixin, NoAddNoDeleteMixin, admin.ModelAdmin):
     list_display = [
         "pk", "title", "patient", "status", "period_start", "next_review_date", "author",
     ]  # fmt: skip

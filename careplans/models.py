@@ -15,6 +15,8 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.history import track_history
+
 
 class CarePlanStatus(models.TextChoices):
     """FHIR RequestStatus as CarePlan uses it."""
@@ -116,6 +118,7 @@ class CarePlanQuerySet(models.QuerySet):
         )
 
 
+@track_history(patient="patient")
 class CarePlan(models.Model):
     patient = models.ForeignKey(
         "patients.Patient",
@@ -209,6 +212,7 @@ class CarePlan(models.Model):
         )
 
 
+@track_history(patient="care_plan__patient")
 class CarePlanNeed(models.Model):
     """A need the plan addresses (FHIR CarePlan.addresses), with its category."""
 
@@ -228,6 +232,7 @@ class CarePlanNeed(models.Model):
         return f"Need #{self.pk}"
 
 
+@track_history(patient="care_plan__patient")
 class CarePlanReview(models.Model):
     """A case manager's review. ``due_on`` is the review date in force when it was done,
     so "reviews done on time" is ``reviewed_at <= due_on`` without rebuilding history."""
@@ -275,6 +280,7 @@ class GoalQuerySet(models.QuerySet):
         return self.annotate(achievement_status=Subquery(latest.values("achievement_status")[:1]))
 
 
+@track_history(patient="care_plan__patient")
 class Goal(models.Model):
     care_plan = models.ForeignKey(
         CarePlan,
@@ -347,6 +353,7 @@ class Goal(models.Model):
         return AchievementStatus(value).label if value else ""
 
 
+@track_history(patient="goal__care_plan__patient")
 class GoalProgress(models.Model):
     """A dated entry on a goal. The goal's achievement status is its latest entry's."""
 
@@ -395,6 +402,7 @@ class TaskQuerySet(models.QuerySet):
         return self.filter(assignee=user)
 
 
+@track_history(patient="patient")
 class Task(models.Model):
     """Work with an assignee and a due time: a plan activity or a follow-up.
 

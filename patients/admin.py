@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from audit.admin import AuditedDeletionMixin
 from patients.models import Patient, PatientEvent, RelatedPerson
 
 
@@ -23,7 +24,7 @@ class PatientEventInline(admin.TabularInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedDeletionMixin, admin.ModelAdmin):
     list_display = [
         "mrn", "family_name", "given_name", "date_of_birth", "status", "risk_level",
         "care_team", "primary_coordinator", "updated_at",
@@ -40,7 +41,7 @@ class PatientAdmin(admin.ModelAdmin):
 
 
 @admin.register(RelatedPerson)
-class RelatedPersonAdmin(admin.ModelAdmin):
+class RelatedPersonAdmin(AuditedDeletionMixin, admin.ModelAdmin):
     list_display = ["name", "relationship", "patient", "is_emergency_contact", "is_caregiver"]
     list_filter = ["relationship", "is_emergency_contact", "is_caregiver"]
     search_fields = ["name", "patient__mrn"]

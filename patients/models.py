@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from accounts.models import validate_time_zone
+from audit.history import track_history
 
 
 def validate_not_future(value: datetime.date) -> None:
@@ -85,6 +86,8 @@ class PatientQuerySet(models.QuerySet):
         return self.select_related("care_team", "primary_coordinator", "case_manager")
 
 
+# The record is the patient.
+@track_history(patient="id")
 class Patient(models.Model):
     mrn = models.CharField(
         _("MRN"),
@@ -242,6 +245,7 @@ class Relationship(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+@track_history(patient="patient")
 class RelatedPerson(models.Model):
     patient = models.ForeignKey(
         Patient, on_delete=models.CASCADE, related_name="related_persons", verbose_name=_("patient")

@@ -17,6 +17,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.history import track_history
+
 
 class ProgramKind(models.TextChoices):
     CHRONIC_CARE = "chronic_care", _("Chronic care management")
@@ -110,6 +112,7 @@ class EnrolmentQuerySet(models.QuerySet):
         )
 
 
+@track_history(patient="patient")
 class Enrolment(models.Model):
     patient = models.ForeignKey(
         "patients.Patient",
@@ -246,6 +249,7 @@ class SessionStatus(models.TextChoices):
     EXCUSED = "excused", _("Excused")
 
 
+@track_history(patient="enrolment__patient")
 class Session(models.Model):
     enrolment = models.ForeignKey(
         Enrolment, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("enrolment")

@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.history import track_history
 from patients.models import Language
 
 # --- Service directory -------------------------------------------------------------------
@@ -186,6 +187,7 @@ class ConsentMethod(models.TextChoices):
     ELECTRONIC = "electronic", _("Electronic")
 
 
+@track_history(patient="patient")
 class SharingConsent(models.Model):
     """The patient agreed that their referral details may go to one outside recipient."""
 
@@ -365,6 +367,7 @@ class ReferralQuerySet(models.QuerySet):
         )
 
 
+@track_history(patient="patient")
 class Referral(models.Model):
     patient = models.ForeignKey(
         "patients.Patient",

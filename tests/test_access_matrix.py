@@ -184,6 +184,7 @@ ROUTES: dict[str, Route] = {
         lambda r: {**patient(r), "person_pk": r["person"].pk}, method="post", expect=scoped()
     ),
     "audit:patient_trail": Route(patient, expect=scoped(coordinator="403")),
+    "audit:patient_history": Route(patient, expect=scoped(coordinator="403")),
     "referrals:create": Route(lambda r: {"patient_pk": r["patient"].pk}, expect=scoped()),
     "referrals:detail": Route(referral, expect=scoped()),
     "referrals:edit": Route(referral, expect=scoped()),

@@ -1,0 +1,139 @@
+"""Admin: the audit trail and the history tables are read-only lists filterable by user,
+patient, action and date."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from audit import phi
+from audit.models import AuditAction, AuditEvent
+from patients.admin import PatientAdmin
+from patients.models import Patient, PatientHistory
+from tests.factories import PatientFactory, RelatedPersonFactory
+
+pytestmark = pytest.mark.django_db
+MARKER = "ZQXPHIMARKER"
+
+
+def shown(response) -> set[int]:
+    return {row.pk for row in response.context["cl"].result_list}
+
+
+def test_the_audit_list_filters_by_user_patient_action_and_date(
+    client, admin_user, coordinator, coordinator_client, patient, patient_b
+):
+    coordinator_client.get(reverse("patients:detail", args=[patient.pk]))
+    client.force_login(admin_user)
+    changelist = reverse("admin:audit_auditevent_changelist")
+    response = client.get(changelist, {"patient": str(patient.pk)})
+    assert shown(response) == set(
+        AuditEvent.objects.filter(patient=patient).values_list("pk", flat=True)
+    )
+    assert shown(response)
+    assert client.get(changelist, {"patient": str(patient_b.pk)}).context["cl"].result_count == 0
+    assert client.get(changelist, {"patient": "garcia"}).context["cl"].result_count == 0
+    response = client.get(changelist, {"actor__id__exact": coordinator.pk, "action": "view"})
+    assert shown(response) and all(
+        event.actor_id == coordinator.pk for event in response.context["cl"].result_list
+    )
+    filters = {spec.title for spec in response.context["cl"].filter_specs}
+    assert {"action", "who", "patient (id)", "when"} <= filters
+
+
+@pytest.mark.postgres
+def test_history_lists_filter_by_user_patient_action_and_date(
+    client, admin_user, coordinator, coordinator_client, patient
+):
+    other = PatientFactory(care_team=patient.care_team)
+    # Before the request: in the test's one transaction its context would still be set.
+    Patient.objects.filter(pk=other.pk).update(risk_level="high")
+    coordinator_client.post(
+        reverse("patients:change_status", args=[patient.pk]),
+        {"status": "inactive", "reason": "Moved away", "version": patient.version},
+    )
+    client.force_login(admin_user)
+    changelist = reverse("admin:patients_patienthistory_changelist")
+    by_user = client.get(changelist, {"user": coordinator.username})
+    assert [row.pgh_obj_id for row in by_user.context["cl"].result_list] == [patient.pk]
+    assert by_user.context["cl"].result_list[0].actor_username == coordinator.username
+    by_patient = client.get(changelist, {"patient": str(other.pk), "pgh_label": "update"})
+    assert [row.pgh_diff for row in by_patient.context["cl"].result_list] == [
+        {"risk_level": ["low", "high"]}
+    ]
+    assert client.get(changelist, {"pgh_created_at__year": "1999"}).context["cl"].result_count == 0
+    row = PatientHistory.objects.filter(pgh_obj_id=patient.pk).first()
+    assert (
+        client.get(reverse("admin:patients_patienthistory_change", args=[row.pk])).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            reverse("admin:patients_patienthistory_delete", args=[row.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert PatientHistory.objects.filter(pk=row.pk).exists()
+
+
+def test_hard_deletion_is_admin_only_and_audited(client, admin_user, coordinator):
+    """Patients are deleted in admin only (the pages mark mistakes entered-in-error);
+    each deletion gets an audit row with the patient, on every database."""
+    duplicate = PatientFactory(given_name=MARKER)
+    client.force_login(coordinator)
+    url = reverse("admin:patients_patient_delete", args=[duplicate.pk])
+    assert "/admin/login/" in client.post(url, {"post": "yes"})["Location"]
+    client.force_login(admin_user)
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    assert not Patient.objects.filter(pk=duplicate.pk).exists()
+    event = AuditEvent.objects.get(action=AuditAction.DELETE, patient_id=duplicate.pk)
+    assert (event.actor, event.object_type, event.object_id) == (
+        admin_user,
+        "patients.patient",
+        str(duplicate.pk),
+    )
+    if connection.vendor == "postgresql":
+        row = PatientHistory.objects.get(pgh_obj_id=duplicate.pk, pgh_label="delete")
+        assert row.pgh_diff["given_name"] == [phi.MASK, None]
+        assert row.pgh_context["user"] == admin_user.pk
+
+
+def test_contacts_deleted_inline_in_admin_are_audited(client, admin_user, patient):
+    person = RelatedPersonFactory(patient=patient)
+    client.force_login(admin_user)
+    url = reverse("admin:patients_patient_change", args=[patient.pk])
+    form = client.get(url).context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if value is not None and name not in PatientAdmin.readonly_fields
+    }
+    data |= {
+        "care_team": patient.care_team_id,
+        "primary_coordinator": patient.primary_coordinator_id,
+        "case_manager": patient.case_manager_id,
+        "date_of_birth": patient.date_of_birth.isoformat(),
+        "related_persons-TOTAL_FORMS": "1",
+        "related_persons-INITIAL_FORMS": "1",
+        "related_persons-0-id": person.pk,
+        "related_persons-0-patient": patient.pk,
+        "related_persons-0-name": person.name,
+        "related_persons-0-relationship": person.relationship,
+        "related_persons-0-DELETE": "on",
+        "events-TOTAL_FORMS": "0",
+        "events-INITIAL_FORMS": "0",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert not patient.related_persons.exists()
+    assert (
+        AuditEvent.objects.filter(
+            action=AuditAction.DELETE,
+            object_type="patients.relatedperson",
+            object_id=str(person.pk),
+        )
+        .get()
+        .patient_id
+        == patient.pk
+    )
