@@ -75,6 +75,22 @@ class RelatedPersonForm(forms.ModelForm):
         ]
 
 
+class PatientOrdering(django_filters.OrderingFilter):
+    """A name sort orders by given name within a family name, and every sort ends with
+    the id, so that equal values keep one order and pages neither repeat nor skip rows."""
+
+    TIE_BREAKS = {"family_name": ("given_name",), "-family_name": ("-given_name",)}
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        ordering = []
+        for param in value:
+            field = self.get_ordering_value(param)
+            ordering += [field, *self.TIE_BREAKS.get(field, ())]
+        return qs.order_by(*ordering, "pk")
+
+
 class PatientFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Name or MRN"), method="filter_search")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=PatientStatus.choices)
@@ -95,7 +111,7 @@ class PatientFilter(django_filters.FilterSet):
     overdue = django_filters.BooleanFilter(
         label=_("With overdue tasks"), method="filter_overdue", widget=forms.CheckboxInput
     )
-    sort = django_filters.OrderingFilter(
+    sort = PatientOrdering(
         label=_("Sort by"),
         fields=(
             ("family_name", "name"),
@@ -124,6 +140,17 @@ class PatientFilter(django_filters.FilterSet):
         teams = teams_of(user)
         self.filters["care_team"].queryset = teams
         self.filters["primary_coordinator"].queryset = team_staff(teams.values("pk"))
+
+    @property
+    def broad_search_ordering(self) -> tuple[str, ...] | None:
+        """A search with no sort chosen that matches more patients than the list's pages
+        reach (patients.paging.COUNT_LIMIT) is shown newest registration first: a name
+        order would show only the first thousand names anyway, and costs a read of every
+        match; the newest first costs a page (CappedPaginator)."""
+        if not self.is_valid():
+            return None
+        data = self.form.cleaned_data
+        return ("-pk",) if data.get("q") and not data.get("sort") else None
 
     def filter_search(self, queryset, name, value):
         found = queryset.search(value)

@@ -26,9 +26,11 @@ from patients.selectors import patients_visible_to
 def patient_list(request: HttpRequest) -> HttpResponse:
     patients = patients_visible_to(request.user).with_team_and_staff()
     filterset = PatientFilter(request.GET or None, queryset=patients, user=request.user)
-    page = CappedPaginator(filterset.qs, settings.CAREHUB_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = CappedPaginator(
+        filterset.qs,
+        settings.CAREHUB_PAGE_SIZE,
+        capped_ordering=filterset.broad_search_ordering,
+    ).get_page(request.GET.get("page"))
     page_query = request.GET.copy()
     page_query.pop("page", None)
     template = "patients/partials/_list_results.html" if request.htmx else "patients/list.html"

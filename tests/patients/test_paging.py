@@ -32,3 +32,52 @@ def test_search_results_in_name_order_whatever_the_case(coordinator_client, team
         PatientFactory(care_team=team_a, family_name=family)
     page = coordinator_client.get(reverse("patients:list"), {"q": "hernand"}).content.decode()
     assert page.index("Hernandes") < page.index("hernandez") < page.index("HERNANDO")
+
+
+def _names_in_page(page: str, *names: str) -> list[str]:
+    return sorted(names, key=page.index)
+
+
+def test_a_broad_search_lists_the_newest_first_unless_a_sort_is_chosen(
+    coordinator_client, team_a, monkeypatch
+):
+    for given in ("Anabel", "Zoraida", "Beatriz"):  # registered in this order
+        PatientFactory(care_team=team_a, family_name="Hernandez", given_name=given)
+    monkeypatch.setattr(paging, "COUNT_LIMIT", 2)
+    url = reverse("patients:list")
+
+    page = coordinator_client.get(url, {"q": "hernand"}).content.decode()
+    assert "shown newest registration first" in page
+    assert _names_in_page(page, "Anabel", "Zoraida", "Beatriz") == ["Beatriz", "Zoraida", "Anabel"]
+
+    chosen = coordinator_client.get(url, {"q": "hernand", "sort": "name"}).content.decode()
+    assert "More than 2 patients match" in chosen and "newest registration" not in chosen
+    assert _names_in_page(chosen, "Anabel", "Zoraida", "Beatriz") == [
+        "Anabel",
+        "Beatriz",
+        "Zoraida",
+    ]
+
+
+def test_a_narrow_search_and_an_unsearched_list_stay_in_name_order(
+    coordinator_client, team_a, monkeypatch
+):
+    for given in ("Anabel", "Zoraida", "Beatriz"):
+        PatientFactory(care_team=team_a, family_name="Hernandez", given_name=given)
+    url = reverse("patients:list")
+    narrow = coordinator_client.get(url, {"q": "hernand"}).content.decode()
+    assert "newest registration" not in narrow
+    assert _names_in_page(narrow, "Anabel", "Zoraida", "Beatriz") == [
+        "Anabel",
+        "Beatriz",
+        "Zoraida",
+    ]
+
+    monkeypatch.setattr(paging, "COUNT_LIMIT", 2)
+    unsearched = coordinator_client.get(url).content.decode()
+    assert "More than 2 patients match" in unsearched and "newest registration" not in unsearched
+    assert _names_in_page(unsearched, "Anabel", "Zoraida", "Beatriz") == [
+        "Anabel",
+        "Beatriz",
+        "Zoraida",
+    ]
