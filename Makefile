@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 APPS := accounts audit carehub patients careplans referrals reminders assessments programs benefits dashboards api fhir_export
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint format install migrate seed bench load clean
+.PHONY: run test lint format install migrate seed bench load clean screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ test: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/bandit --quiet --recursive --severity-level medium --exclude ./tests,./.venv $(APPS)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# README's screenshots (docs/screenshots/), taken by the browser tests on the demo data.
+screenshots: $(STAMP)
+	CAREHUB_UPDATE_SCREENSHOTS=1 DEBUG=true $(BIN)/pytest -m browser tests/browser/test_dashboards.py tests/browser/test_patient_registry.py
 
 # Benchmarks on PostgreSQL and Redis (BENCH_DATABASE_URL, REDIS_URL; local ones by default).
 # QUICK=1 for a smaller data set in a few minutes. Needs wrk (apt-get install wrk).
