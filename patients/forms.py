@@ -135,11 +135,27 @@ class PatientFilter(django_filters.FilterSet):
             "q", "status", "risk_level", "primary_coordinator", "care_team", "care_plan", "overdue",
         ]  # fmt: skip
 
+    # Up to this many teams, the coordinator list offers the staff of all of them; beyond
+    # (admins, who see every team), a team chosen first narrows it, so that the list does
+    # not grow with the registry (500 teams would be 2,500 options on every page).
+    STAFF_CHOICE_TEAMS = 10
+
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         teams = teams_of(user)
         self.filters["care_team"].queryset = teams
-        self.filters["primary_coordinator"].queryset = team_staff(teams.values("pk"))
+        coordinator = self.filters["primary_coordinator"]
+        coordinator.queryset = team_staff(teams.values("pk"))
+        chosen_team = str((self.data or {}).get("care_team", ""))
+        if chosen_team.isdigit():
+            coordinator.queryset = team_staff(teams.filter(pk=chosen_team).values("pk"))
+        elif teams.count() > self.STAFF_CHOICE_TEAMS:
+            # The coordinator asked for (a drill-down link) stays valid and selected.
+            chosen = str((self.data or {}).get("primary_coordinator", ""))
+            coordinator.queryset = coordinator.queryset.filter(
+                pk__in=[int(chosen)] if chosen.isdigit() else []
+            )
+            coordinator.extra["help_text"] = _("Choose a team to list its coordinators.")
 
     @property
     def broad_search_ordering(self) -> tuple[str, ...] | None:
