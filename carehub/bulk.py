@@ -138,16 +138,27 @@ class BulkTable:
                 )
 
 
+def analyze_allowed() -> bool:
+    """Whether an ANALYZE now would describe data that is sure to stay. ANALYZE writes a
+    table's row count in place, outside the transaction: inside someone else's
+    transaction that may roll back (a test's), it would leave the planner counting rows
+    that never existed, and a later query planned for a handful of rows can run for
+    minutes on a thousand."""
+    return not connection.in_atomic_block
+
+
 @contextmanager
 def bulk_load(model_list: list[type[models.Model]]) -> Iterator[None]:
     """On PostgreSQL: drop the foreign keys and non-unique indexes of the models' tables
     for the duration of the load and restore them, exactly as they were, in the same
-    transaction; then ANALYZE them. Elsewhere: just a transaction."""
+    transaction; then ANALYZE them, unless the load runs inside a transaction it does not
+    own (see ``analyze_allowed``). Elsewhere: just a transaction."""
     if connection.vendor != "postgresql":
         with transaction.atomic():
             yield
         return
     quote = connection.ops.quote_name
+    analyze = analyze_allowed()
     restore: list[str] = []
     with transaction.atomic(), connection.cursor() as cursor:
         # Check what is pending now (ALTER TABLE refuses to run with deferred checks queued
@@ -178,5 +189,5 @@ def bulk_load(model_list: list[type[models.Model]]) -> Iterator[None]:
         yield
         for statement in restore:
             cursor.execute(statement)
-        for model in model_list:
+        for model in model_list if analyze else ():
             cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")

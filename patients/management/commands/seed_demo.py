@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from tqdm import tqdm
 
+from carehub.bulk import analyze_allowed
 from patients import demo
 
 
@@ -100,7 +101,7 @@ class Command(BaseCommand):
                 module.seed_for_patients(
                     staff=staff, patient_ids=patient_ids, rng=rng, progress=bar.update
                 )
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and analyze_allowed():
             # Fresh statistics, or the planner ignores the search indexes after a bulk load.
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
