@@ -7,7 +7,8 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Prefetch, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,7 +32,7 @@ RECENT_PROGRESS = 5
 CLOSED_TASKS_SHOWN = 20
 HISTORY_SHOWN = 50
 TIMELINE_SHOWN = 30
-MY_TASKS_LIMIT = 100
+MY_TASKS_PAGE = 50
 
 
 def care_plans_visible_to(user: User | AnonymousUser) -> QuerySet[CarePlan]:
@@ -135,14 +136,18 @@ def patient_care_summary(patient: Patient) -> dict:
 
 @dataclass
 class MyTasks:
+    """One page of open tasks by due time, split into overdue, due today and upcoming;
+    ``totals`` counts each group over every page."""
+
     overdue: list[Task]
     today: list[Task]
     upcoming: list[Task]
-    truncated: bool
+    page: Page
+    totals: dict[str, int]
 
     @property
     def count(self) -> int:
-        return len(self.overdue) + len(self.today) + len(self.upcoming)
+        return self.page.paginator.count
 
 
 def end_of_local_day(now: datetime.datetime) -> datetime.datetime:
@@ -151,28 +156,40 @@ def end_of_local_day(now: datetime.datetime) -> datetime.datetime:
 
 
 def my_tasks(
-    user: User, *, now: datetime.datetime | None = None, queryset: QuerySet[Task] | None = None
+    user: User,
+    *,
+    now: datetime.datetime | None = None,
+    queryset: QuerySet[Task] | None = None,
+    page: int | str | None = None,
 ) -> MyTasks:
-    """The user's open tasks in scope: overdue, due today (their time zone), upcoming.
+    """The user's open tasks in scope, a page at a time: overdue, due today (their time
+    zone), upcoming.
 
     ``queryset`` (already scoped, e.g. careplans.forms.TaskFilter's) shows other open tasks
     the same way: a team member's, or the overdue ones only."""
     now = now or timezone.now()
     if queryset is None:
         queryset = tasks_visible_to(user).open().assigned_to(user)
-    rows = list(
-        queryset.select_related("patient", "care_plan", "goal").order_by("due_at", "pk")[
-            : MY_TASKS_LIMIT + 1
-        ]
-    )
-    truncated = len(rows) > MY_TASKS_LIMIT
-    rows = rows[:MY_TASKS_LIMIT]
     midnight = end_of_local_day(now)
+    # The groups' sizes in one query; their sum is the paginator's count.
+    totals = queryset.order_by().aggregate(
+        overdue=Count("pk", filter=Q(due_at__lt=now)),
+        today=Count("pk", filter=Q(due_at__gte=now, due_at__lt=midnight)),
+        upcoming=Count("pk", filter=Q(due_at__gte=midnight)),
+    )
+    paginator = Paginator(
+        queryset.select_related("patient", "care_plan", "goal").order_by("due_at", "pk"),
+        MY_TASKS_PAGE,
+    )
+    paginator.count = sum(totals.values())  # known: no second COUNT(*)
+    shown = paginator.get_page(page)
+    rows = list(shown.object_list)
     return MyTasks(
         overdue=[t for t in rows if t.due_at < now],
         today=[t for t in rows if now <= t.due_at < midnight],
         upcoming=[t for t in rows if t.due_at >= midnight],
-        truncated=truncated,
+        page=shown,
+        totals=totals,
     )
 
 

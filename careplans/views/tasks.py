@@ -253,7 +253,7 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     assignee = filterset.staff.get(assignee_id)
     # An assignee outside the user's teams is refused by the filter: show their own then.
     queryset = filterset.qs if filterset.is_valid() else None
-    tasks = my_tasks_of(request.user, now=now, queryset=queryset)
+    tasks = my_tasks_of(request.user, now=now, queryset=queryset, page=request.GET.get("page"))
     groups = [
         ("overdue", _("Overdue"), tasks.overdue),
         ("today", _("Due today"), tasks.today),
@@ -262,7 +262,9 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     rows = []
     for key, label, group in groups:
         prepare_task_rows(group, user=request.user, now=now)
-        rows.append({"key": key, "label": label, "tasks": group})
+        rows.append({"key": key, "label": label, "tasks": group, "total": tasks.totals[key]})
+    page_query = request.GET.copy()
+    page_query.pop("page", None)
     return render(
         request,
         "careplans/my_tasks.html",
@@ -271,7 +273,8 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
             "someone_else": assignee if assignee and assignee != request.user else None,
             "groups": rows,
             "count": tasks.count,
-            "truncated": tasks.truncated,
+            "page": tasks.page,
+            "page_query": page_query.urlencode(),
             # Actions come back to this list, filters included (ids only in the query).
             "next": request.get_full_path(),
         },

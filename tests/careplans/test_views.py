@@ -286,6 +286,33 @@ def test_a_stale_htmx_reschedule_shows_the_error_in_the_row(coordinator_client, 
     assert task.due_at == before
 
 
+def test_my_tasks_pages_by_due_time_with_totals_over_every_page(
+    coordinator_client, patient, coordinator, monkeypatch
+):
+    from careplans import selectors
+
+    monkeypatch.setattr(selectors, "MY_TASKS_PAGE", 4)
+    now = timezone.now()
+    for day in range(1, 4):  # 3 overdue
+        TaskFactory(patient=patient, assignee=coordinator, description=f"Late {day}",
+                    due_at=now - datetime.timedelta(days=day))  # fmt: skip
+    for day in range(2, 5):  # 3 upcoming
+        TaskFactory(patient=patient, assignee=coordinator, description=f"Later {day}",
+                    due_at=now + datetime.timedelta(days=day))  # fmt: skip
+    url = reverse("careplans:my_tasks")
+
+    first = coordinator_client.get(url).content.decode()
+    assert "(6)" in first and 'Overdue <span class="count">(3)</span>' in first
+    assert 'Upcoming <span class="count">(3)</span>' in first
+    assert first.count('class="task-row') == 4 and "Page 1 of 2" in first
+    assert all(f"Late {day}" in first for day in (1, 2, 3)) and "Later 2" in first
+
+    second = coordinator_client.get(url, {"page": 2}).content.decode()
+    assert second.count('class="task-row') == 2 and "Page 2 of 2" in second
+    assert "Later 3" in second and "Later 4" in second and "Late 1" not in second
+    assert "On another page." in second  # the overdue ones are on page 1
+
+
 def test_my_tasks_groups_overdue_today_and_upcoming(
     coordinator_client, patient, coordinator, case_manager
 ):
