@@ -10,6 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from carehub.widgets import FastSelect
 from careplans.models import (
     OPEN_CARE_PLAN,
     CarePlan,
@@ -262,7 +263,7 @@ class TaskFilter(django_filters.FilterSet):
 
     # Choices from one query (the team staff), used for validation and the select alike.
     assignee = django_filters.TypedChoiceFilter(
-        label=_("Assigned to"), field_name="assignee_id", coerce=int, choices=[]
+        label=_("Assigned to"), field_name="assignee_id", coerce=int, choices=[], widget=FastSelect
     )
     overdue = django_filters.BooleanFilter(
         label=_("Overdue only"), method="filter_overdue", widget=forms.CheckboxInput

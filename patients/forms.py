@@ -6,8 +6,9 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from carehub.widgets import FastSelect
 from patients.models import Patient, PatientStatus, RelatedPerson, RiskLevel
-from patients.selectors import team_staff, teams_of
+from patients.selectors import STAFF_NAME_FIELDS, team_staff, teams_of
 
 
 class DateInput(forms.DateInput):
@@ -96,9 +97,9 @@ class PatientFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=PatientStatus.choices)
     risk_level = django_filters.ChoiceFilter(label=_("Risk"), choices=RiskLevel.choices)
     primary_coordinator = django_filters.ModelChoiceFilter(
-        label=_("Coordinator"), queryset=User.objects.none()
+        label=_("Coordinator"), queryset=User.objects.none(), widget=FastSelect
     )
-    care_team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=None)
+    care_team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=None, widget=FastSelect)
     # Drill-downs from the caseload review (dashboards): plans and overdue work.
     care_plan = django_filters.ChoiceFilter(
         label=_("Care plan"),
@@ -143,12 +144,15 @@ class PatientFilter(django_filters.FilterSet):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         teams = teams_of(user)
-        self.filters["care_team"].queryset = teams
+        # The selects need ids and names only (an admin's lists run to hundreds).
+        self.filters["care_team"].queryset = teams.only("pk", "name")
         coordinator = self.filters["primary_coordinator"]
-        coordinator.queryset = team_staff(teams.values("pk"))
+        coordinator.queryset = team_staff(teams.values("pk")).only(*STAFF_NAME_FIELDS)
         chosen_team = str((self.data or {}).get("care_team", ""))
         if chosen_team.isdigit():
-            coordinator.queryset = team_staff(teams.filter(pk=chosen_team).values("pk"))
+            coordinator.queryset = team_staff(teams.filter(pk=chosen_team).values("pk")).only(
+                *STAFF_NAME_FIELDS
+            )
         elif teams.count() > self.STAFF_CHOICE_TEAMS:
             # The coordinator asked for (a drill-down link) stays valid and selected.
             chosen = str((self.data or {}).get("primary_coordinator", ""))

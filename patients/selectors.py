@@ -32,6 +32,10 @@ def patients_visible_to(user: User | AnonymousUser) -> QuerySet[Patient]:
     )
 
 
+# What a staff member's name in a select or a row needs (User.__str__).
+STAFF_NAME_FIELDS = ("pk", "first_name", "last_name", "username")
+
+
 def team_staff(team_ids) -> QuerySet[User]:
     """Active members of the given teams: who may coordinate or manage their patients."""
     return (

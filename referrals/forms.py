@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from carehub.widgets import FastSelect
 from careplans.models import Goal
 from patients.models import Language
 from patients.selectors import team_staff, teams_of
@@ -245,13 +246,15 @@ class ReferralFilter(django_filters.FilterSet):
         label=_("Category"), field_name="service__category", choices=ServiceCategory.choices
     )
     service = django_filters.ModelChoiceFilter(
-        label=_("Service"), queryset=Service.objects.select_related("organization")
+        label=_("Service"),
+        queryset=Service.objects.select_related("organization"),
+        widget=FastSelect,
     )
     team = django_filters.ModelChoiceFilter(
-        label=_("Team"), field_name="patient__care_team", queryset=None
+        label=_("Team"), field_name="patient__care_team", queryset=None, widget=FastSelect
     )
     referred_by = django_filters.ModelChoiceFilter(
-        label=_("Referred by"), queryset=User.objects.none()
+        label=_("Referred by"), queryset=User.objects.none(), widget=FastSelect
     )
 
     class Meta:

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def coordinator_options(page: str) -> list[str]:
-    select = re.search(r'<select name="primary_coordinator".*?</select>', page, re.S).group(0)
+    select = re.search(r'<select[^>]*name="primary_coordinator".*?</select>', page, re.S).group(0)
     return [
         label for value, label in re.findall(r'<option value="(\d*)"[^>]*>([^<]*)', select) if value
     ]

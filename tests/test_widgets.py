@@ -1,0 +1,43 @@
+"""carehub.widgets.FastSelect writes what Django's template-drawn Select writes."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+
+from carehub.widgets import FastSelect
+
+CHOICES = [
+    ("", "---------"),
+    ("1", "<script>alert(1)</script>"),
+    ("2", 'Team "North" & co'),
+    ("Group", [("3", "Three"), ("4", "Four")]),
+]
+
+
+def parts(html: str) -> list[tuple[str, ...]]:
+    """Tags and their attributes, order and whitespace aside."""
+    found = []
+    for tag, attributes, text in re.findall(r"<(\w+)([^>]*)>([^<]*)", html):
+        found.append((tag, *sorted(re.findall(r'[\w-]+(?:="[^"]*")?', attributes)), text.strip()))
+    return found
+
+
+class Form(forms.Form):
+    plain = forms.ChoiceField(label="Plain", choices=CHOICES, help_text="Help")
+    fast = forms.ChoiceField(label="Fast", choices=CHOICES, help_text="Help", widget=FastSelect)
+
+
+def test_the_same_options_attributes_and_choice_as_django_select():
+    form = Form({"plain": "3", "fast": "3"})
+    plain = str(form["plain"]).replace("plain", "NAME")
+    fast = str(form["fast"]).replace("fast", "NAME")
+    assert parts(fast) == parts(plain)
+    assert 'value="3" selected' in fast and fast.count("selected") == 1
+
+
+def test_labels_and_values_are_escaped():
+    html = str(Form()["fast"])
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Team &quot;North&quot; &amp; co" in html
