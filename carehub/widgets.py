@@ -46,3 +46,18 @@ class FastSelect(forms.Select):
                 for value, label in pairs
             ),
         )
+
+
+def use_fast_selects(filterset) -> None:
+    """Give every single-choice filter of ``filterset`` (django-filter) a FastSelect,
+    unless it names its own widget. Call from ``__init__``, before the form is built."""
+    from django_filters.filters import BaseCSVFilter
+
+    for filter_ in filterset.filters.values():
+        if isinstance(filter_, BaseCSVFilter) or "widget" in filter_.extra:
+            continue
+        field_class = filter_.field_class
+        if issubclass(field_class, forms.ChoiceField) and not issubclass(
+            field_class, forms.MultipleChoiceField
+        ):
+            filter_.extra["widget"] = FastSelect

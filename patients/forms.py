@@ -6,7 +6,7 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from carehub.widgets import FastSelect
+from carehub.widgets import FastSelect, use_fast_selects
 from patients.models import Patient, PatientStatus, RelatedPerson, RiskLevel
 from patients.selectors import STAFF_NAME_FIELDS, team_staff, teams_of
 
@@ -143,6 +143,7 @@ class PatientFilter(django_filters.FilterSet):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
+        use_fast_selects(self)
         teams = teams_of(user)
         # The selects need ids and names only (an admin's lists run to hundreds).
         self.filters["care_team"].queryset = teams.only("pk", "name")

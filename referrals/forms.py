@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from carehub.widgets import FastSelect
+from carehub.widgets import FastSelect, use_fast_selects
 from careplans.models import Goal
 from patients.models import Language
 from patients.selectors import team_staff, teams_of
@@ -263,6 +263,7 @@ class ReferralFilter(django_filters.FilterSet):
 
     def __init__(self, *args, user: User, now, **kwargs):
         super().__init__(*args, **kwargs)
+        use_fast_selects(self)
         self.user = user
         self.now = now
         teams = teams_of(user)
