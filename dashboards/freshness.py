@@ -59,7 +59,14 @@ def generation(user) -> int:
     return row[0] or 0
 
 
-def _key(request: HttpRequest, page: str, choices: str) -> str | None:
+def clock_period(user_pk: int, minutes: int) -> int:
+    """Which period of ``minutes`` it is for this user. Each user's periods start at an
+    offset of their own, so that kept pages do not all expire in the same second."""
+    seconds = 60 * minutes
+    return int((time.time() + (user_pk * 7919) % seconds) // seconds)
+
+
+def _key(request: HttpRequest, page: str, choices: str, minutes: int) -> str | None:
     user = request.user
     team_generation = generation(user)  # first: every request runs the same queries
     csrf_secret = request.META.get("CSRF_COOKIE")
@@ -72,7 +79,7 @@ def _key(request: HttpRequest, page: str, choices: str) -> str | None:
         ",".join(sorted(user.get_all_permissions())),
         translation.get_language() or "",
         timezone.get_current_timezone_name(),
-        str(int(time.time() // 60)),
+        str(clock_period(user.pk, minutes)),
         choices,
         csrf_secret,
     ]
@@ -81,13 +88,19 @@ def _key(request: HttpRequest, page: str, choices: str) -> str | None:
 
 
 def kept(
-    request: HttpRequest, page: str, draw: Callable[[], SafeString], *, choices: str = ""
+    request: HttpRequest,
+    page: str,
+    draw: Callable[[], SafeString],
+    *,
+    choices: str = "",
+    minutes: int = 1,
 ) -> SafeString:
     """The template output ``draw()`` returns for this request (a SafeString: it stays one
-    through the cache), drawn again only when something it depends on changed."""
+    through the cache), drawn again only when something it depends on changed, and at
+    least every ``minutes`` for what changes with the clock alone (work falling due)."""
     if not enabled():
         return draw()
-    key = _key(request, page, choices)
+    key = _key(request, page, choices, minutes)
     if key is None:
         return draw()
     cache = caches[CACHE_ALIAS]

@@ -14,8 +14,6 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    Func,
-    IntegerField,
     Max,
     OuterRef,
     Q,
@@ -23,7 +21,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
+from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
 from accounts.models import CareTeam, User
@@ -32,10 +30,11 @@ from careplans.models import (
     AchievementStatus,
     CarePlan,
     CarePlanReview,
+    Goal,
     GoalProgress,
     StatusChange,
 )
-from careplans.selectors import care_plans_visible_to, goals_visible_to, tasks_visible_to
+from careplans.selectors import tasks_visible_to
 from patients.models import PatientStatus, RiskLevel
 from patients.selectors import patients_visible_to, teams_of
 from referrals.models import (
@@ -71,44 +70,63 @@ def caseload_teams(user: User) -> QuerySet[CareTeam]:
     return teams_of(user).filter(is_active=True).order_by("name")
 
 
-def _count(queryset: QuerySet) -> Coalesce:
-    """COUNT(*) of a queryset already correlated to the outer row (OuterRef), as a
-    scalar subquery: 0 when nothing matches."""
-    counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
 def _teams_with_period_figures(
-    user: User, *, start: datetime.datetime, end: datetime.datetime
+    user: User, *, start: datetime.datetime, end: datetime.datetime, figures: bool = True
 ) -> list[CareTeam]:
-    """The user's caseload teams, each annotated with what its members did in the period:
-    ``goals_achieved`` (goals with an "achieved" progress entry), ``reviews_done``,
-    ``reviews_with_due_date`` and ``reviews_on_time`` (done on or before the date then
-    due). One query: correlated counts per team."""
+    """The user's caseload teams, each with what its members did in the period (unless
+    ``figures`` is false): ``goals_achieved`` (goals with an "achieved" progress entry),
+    ``reviews_done``, ``reviews_with_due_date`` and ``reviews_on_time`` (done on or before
+    the date then due).
+
+    Three queries: the teams, then goals and reviews counted per team, each read from the
+    teams' patients through the foreign-key indexes. (Correlated counts per team read
+    every goal and care plan of the registry: 200 ms at 100,000 patients, and minutes
+    when the statistics are stale.) The teams are the user's own, so counting by team
+    keeps to what they may see."""
+    teams = list(caseload_teams(user))
+    for team in teams:
+        team.goals_achieved = team.reviews_done = 0
+        team.reviews_with_due_date = team.reviews_on_time = 0
+    if not teams or not figures:
+        return teams
+    by_id = {team.pk: team for team in teams}
+    team_of = F("care_plan__patient__care_team_id")
     achieved = GoalProgress.objects.filter(
         goal=OuterRef("pk"),
         achievement_status=AchievementStatus.ACHIEVED,
         recorded_on__gte=timezone.localdate(start),
         recorded_on__lte=timezone.localdate(end),
     )
-    goals = goals_visible_to(user).filter(
-        Exists(achieved), care_plan__patient__care_team_id=OuterRef("pk")
+    goals = (
+        Goal.objects.filter(care_plan__patient__care_team_id__in=by_id)
+        .filter(Exists(achieved))
+        .values(team=team_of)
+        .annotate(n=Count("pk"))
+        .order_by()
     )
-    reviews = CarePlanReview.objects.filter(
-        care_plan__in=care_plans_visible_to(user),
-        care_plan__patient__care_team_id=OuterRef("pk"),
-        reviewed_at__gte=start,
-        reviewed_at__lt=end,
-    )
-    with_due = reviews.filter(due_on__isnull=False)
-    return list(
-        caseload_teams(user).annotate(
-            goals_achieved=_count(goals),
-            reviews_done=_count(reviews),
-            reviews_with_due_date=_count(with_due),
-            reviews_on_time=_count(with_due.filter(reviewed_at__date__lte=F("due_on"))),
+    for row in goals:
+        by_id[row["team"]].goals_achieved = row["n"]
+    due = Q(due_on__isnull=False)
+    reviews = (
+        CarePlanReview.objects.filter(
+            care_plan__patient__care_team_id__in=by_id,
+            reviewed_at__gte=start,
+            reviewed_at__lt=end,
         )
+        .values(team=team_of)
+        .annotate(
+            done=Count("pk"),
+            with_due=Count("pk", filter=due),
+            on_time=Count("pk", filter=due & Q(reviewed_at__date__lte=F("due_on"))),
+        )
+        .order_by()
     )
+    for row in reviews:
+        team = by_id[row["team"]]
+        team.reviews_done = row["done"]
+        team.reviews_with_due_date = row["with_due"]
+        team.reviews_on_time = row["on_time"]
+    return teams
 
 
 @dataclass
@@ -393,7 +411,7 @@ def caseload_review(
         period_days = 90
     today = timezone.localdate(now)
     start = now - datetime.timedelta(days=period_days)
-    all_teams = _teams_with_period_figures(user, start=start, end=now)
+    all_teams = _teams_with_period_figures(user, start=start, end=now, figures=with_team_figures)
     teams = [team for team in all_teams if team.pk == team_id] or all_teams
     review = CaseloadReview(
         all_teams=all_teams, teams=teams, period_days=period_days, start=start, end=now

@@ -157,6 +157,36 @@ def test_the_minute_turns_the_key(coordinator_client, overdue_task, time_machine
     assert _draws(coordinator_client)[1] > 7
 
 
+def test_the_caseload_review_is_kept_for_five_minutes_of_clock(
+    client, case_manager, overdue_task, time_machine
+):
+    from dashboards.views import CASELOAD_CLOCK_MINUTES
+
+    caseload = reverse("dashboards:caseload")
+    client.force_login(case_manager)
+    # Half a second into one of this user's periods (they start at an offset per user).
+    period = 60 * CASELOAD_CLOCK_MINUTES
+    now = timezone.now().timestamp()
+    into = (now + (case_manager.pk * 7919) % period) % period
+    time_machine.move_to(datetime.datetime.fromtimestamp(now - into + period + 0.5, datetime.UTC))
+    time_machine.move_to(timezone.now(), tick=False)
+    _warm(client, caseload)
+    kept = _draws(client, caseload)[1]
+    time_machine.shift(datetime.timedelta(minutes=CASELOAD_CLOCK_MINUTES - 1))
+    # Still kept: at most the session's idle clock is written (accounts.middleware).
+    assert _draws(client, caseload)[1] <= kept + 3
+    time_machine.shift(datetime.timedelta(minutes=1))
+    # The period turned: drawn again, the sections' ten queries with it.
+    assert _draws(client, caseload)[1] >= kept + 10
+
+
+def test_users_periods_turn_at_different_seconds(time_machine):
+    minute = (timezone.now().timestamp() // 60 + 1) * 60
+    time_machine.move_to(datetime.datetime.fromtimestamp(minute + 30, datetime.UTC), tick=False)
+    periods = {freshness.clock_period(user_pk, 1) for user_pk in range(1, 200)}
+    assert len(periods) == 2  # half a minute in, some users' minute has turned, some not
+
+
 def test_prune_keeps_each_teams_newest(team_a, team_b, time_machine):
     time_machine.move_to(timezone.now())
     for team in (team_a, team_b, team_a, team_b):
