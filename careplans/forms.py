@@ -10,7 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from carehub.widgets import FastSelect
+from carehub.widgets import use_fast_selects
 from careplans.models import (
     OPEN_CARE_PLAN,
     CarePlan,
@@ -263,7 +263,7 @@ class TaskFilter(django_filters.FilterSet):
 
     # Choices from one query (the team staff), used for validation and the select alike.
     assignee = django_filters.TypedChoiceFilter(
-        label=_("Assigned to"), field_name="assignee_id", coerce=int, choices=[], widget=FastSelect
+        label=_("Assigned to"), field_name="assignee_id", coerce=int, choices=[]
     )
     overdue = django_filters.BooleanFilter(
         label=_("Overdue only"), method="filter_overdue", widget=forms.CheckboxInput
@@ -275,6 +275,7 @@ class TaskFilter(django_filters.FilterSet):
 
     def __init__(self, *args, user, now: datetime.datetime, **kwargs):
         super().__init__(*args, **kwargs)
+        use_fast_selects(self)
         self.now = now
         self.staff = {member.pk: member for member in team_staff(teams_of(user).values("pk"))}
         self.filters["assignee"].extra["choices"] = [

@@ -6,7 +6,7 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from carehub.widgets import FastSelect, use_fast_selects
+from carehub.widgets import use_fast_selects
 from patients.models import Patient, PatientStatus, RelatedPerson, RiskLevel
 from patients.selectors import STAFF_NAME_FIELDS, team_staff, teams_of
 
@@ -97,9 +97,9 @@ class PatientFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=PatientStatus.choices)
     risk_level = django_filters.ChoiceFilter(label=_("Risk"), choices=RiskLevel.choices)
     primary_coordinator = django_filters.ModelChoiceFilter(
-        label=_("Coordinator"), queryset=User.objects.none(), widget=FastSelect
+        label=_("Coordinator"), queryset=User.objects.none()
     )
-    care_team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=None, widget=FastSelect)
+    care_team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=None)
     # Drill-downs from the caseload review (dashboards): plans and overdue work.
     care_plan = django_filters.ChoiceFilter(
         label=_("Care plan"),

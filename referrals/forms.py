@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from carehub.widgets import FastSelect, use_fast_selects
+from carehub.widgets import use_fast_selects
 from careplans.models import Goal
 from patients.models import Language
 from patients.selectors import team_staff, teams_of
@@ -246,15 +246,13 @@ class ReferralFilter(django_filters.FilterSet):
         label=_("Category"), field_name="service__category", choices=ServiceCategory.choices
     )
     service = django_filters.ModelChoiceFilter(
-        label=_("Service"),
-        queryset=Service.objects.select_related("organization"),
-        widget=FastSelect,
+        label=_("Service"), queryset=Service.objects.select_related("organization")
     )
     team = django_filters.ModelChoiceFilter(
-        label=_("Team"), field_name="patient__care_team", queryset=None, widget=FastSelect
+        label=_("Team"), field_name="patient__care_team", queryset=None
     )
     referred_by = django_filters.ModelChoiceFilter(
-        label=_("Referred by"), queryset=User.objects.none(), widget=FastSelect
+        label=_("Referred by"), queryset=User.objects.none()
     )
 
     class Meta:
