@@ -12,17 +12,7 @@ from assessments.models import (
     Question,
     ScreeningTemplate,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from audit.admin import ReadOnlyAdmin
 
 
 class DomainRuleInline(admin.TabularInline):

@@ -13,8 +13,11 @@ from audit.models import AuditAction, AuditEvent
 from audit.services import audit_record
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
+class ReadOnlyAdminMixin:
+    """Records written only by CareHub's services and triggers: admin shows them, never
+    adds, changes or deletes them (admins and inlines alike)."""
+
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -22,6 +25,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    pass
 
 
 class AuditedDeletionMixin:

@@ -4,18 +4,8 @@ recorded on the patient's pages, where deadlines and their reminders stay in ste
 
 from django.contrib import admin
 
+from audit.admin import ReadOnlyAdmin
 from benefits.models import BenefitApplication, Coverage, PriorAuthorisation, RequiredDocument
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Coverage)

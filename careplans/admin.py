@@ -5,19 +5,8 @@ moved what and why. Records are created on the pages for the same reason."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from audit.admin import AuditedDeletionMixin
+from audit.admin import AuditedDeletionMixin, ReadOnlyAdminMixin
 from careplans.models import CarePlan, CarePlanNeed, CarePlanReview, Goal, StatusChange, Task
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class NoAddNoDeleteMixin:

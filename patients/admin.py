@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from audit.admin import AuditedDeletionMixin
+from audit.admin import AuditedDeletionMixin, ReadOnlyAdmin
 from patients.models import Patient, PatientEvent, RelatedPerson
 
 
@@ -50,7 +50,7 @@ class RelatedPersonAdmin(AuditedDeletionMixin, admin.ModelAdmin):
 
 
 @admin.register(PatientEvent)
-class PatientEventAdmin(admin.ModelAdmin):
+class PatientEventAdmin(ReadOnlyAdmin):
     list_display = ["patient", "kind", "actor", "occurred_at"]
     list_filter = ["kind"]
     search_fields = ["patient__mrn"]
@@ -63,12 +63,3 @@ class PatientEventAdmin(admin.ModelAdmin):
         "to_value",
         "reason",
     ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
