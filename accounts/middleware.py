@@ -7,10 +7,14 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.db import DEFAULT_DB_ALIAS
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.middleware import OTPMiddleware as BaseOTPMiddleware
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 SIGNED_IN_AT = "carehub_signed_in_at"
 LAST_SEEN = "carehub_last_seen"
@@ -112,3 +116,28 @@ class TwoFactorMiddleware:
         if getattr(request, "htmx", False):
             response["HX-Redirect"] = response["Location"]
         return response
+
+
+class OTPMiddleware(BaseOTPMiddleware):
+    """django-otp's, without its query per request when the session was verified with an
+    authenticator app: ``RoleBackend.get_user`` read the user's confirmed apps with the
+    user (``confirmed_totp_ids``). Such a device is the app's row with its id, user and
+    confirmation loaded; any other field is read from the database if something asks
+    for it. Recovery codes and users loaded another way take django-otp's path."""
+
+    def _verify_user_sync(self, request, user):
+        confirmed = getattr(user, "confirmed_totp_ids", None) if user.is_authenticated else None
+        persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+        if confirmed is None or not persistent_id:
+            return super()._verify_user_sync(request, user)
+        label, _slash, device_id = self._normalize_persistent_id(persistent_id).partition("/")
+        if label != TOTPDevice.model_label():
+            return super()._verify_user_sync(request, user)
+        self._init_user_fields(user)
+        device = None
+        if device_id.isdigit() and int(device_id) in confirmed:
+            device = TOTPDevice.from_db(
+                DEFAULT_DB_ALIAS, ["id", "user_id", "confirmed"], [int(device_id), user.pk, True]
+            )
+        user.otp_device = self._finalize_device(request, user, device)
+        return user
