@@ -121,16 +121,32 @@ SELECT u.*,
           JOIN {content_type} ct ON ct.id = p.content_type_id
          WHERE up.user_id = u.id) AS access_own_perms,
   ARRAY(SELECT d.id FROM {totp_device} d WHERE d.user_id = u.id AND d.confirmed)
-    AS access_totp_ids
+    AS access_totp_ids{facts}
 FROM {user} u
 WHERE u.id = %s
 """
+
+# Other apps' figures about the signed-in user that most pages show, read in the same
+# statement: {attribute name: SQL expression over the user row ``u``}.
+_user_facts: dict[str, str] = {}
+
+
+def register_user_fact(name: str, expression: str) -> None:
+    """Read ``expression`` (SQL over the user row ``u``, e.g. a COUNT subquery) with the
+    signed-in user, as attribute ``name`` (PostgreSQL; absent elsewhere). Call it from an
+    AppConfig.ready: the statement is built once, on the first request."""
+    if not name.isidentifier():
+        raise ValueError(f"{name!r} is not an attribute name")
+    _user_facts[name] = expression
+    user_with_access_sql.cache_clear()
 
 
 @functools.cache
 def user_with_access_sql() -> str:
     User = get_user_model()
+    facts = "".join(f",\n  {expression} AS {name}" for name, expression in _user_facts.items())
     return _USER_WITH_ACCESS_SQL.format(
+        facts=facts,
         user=User._meta.db_table,
         user_groups=User.groups.through._meta.db_table,
         user_permissions=User.user_permissions.through._meta.db_table,

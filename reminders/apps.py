@@ -7,8 +7,17 @@ class RemindersConfig(AppConfig):
     verbose_name = _("Reminders and notifications")
 
     def ready(self) -> None:
+        from accounts.backends import register_user_fact
         from carehub import health
+        from reminders.context_processors import UNREAD_FACT
+        from reminders.models import Notification
         from reminders.status import reminder_status
 
         # Failed and waiting reminders, and the dispatcher's last run, on the admin index.
         health.register_status(order=30)(reminder_status)
+        # The bell's count, read with the signed-in user (the partial index on unread rows).
+        register_user_fact(
+            UNREAD_FACT,
+            f"(SELECT COUNT(*) FROM {Notification._meta.db_table} n"  # noqa: S608  # nosec B608 (a table name)
+            " WHERE n.user_id = u.id AND n.read_at IS NULL)",
+        )

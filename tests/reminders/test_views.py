@@ -92,3 +92,28 @@ def test_preferences_page_saves_per_kind_and_digest_time(coordinator_client, coo
 def test_pages_need_sign_in(client):
     response = client.get(reverse("reminders:notifications"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.postgres
+def test_bell_count_is_read_with_the_signed_in_user(coordinator_client, coordinator):
+    NotificationFactory.create_batch(2, user=coordinator)
+    NotificationFactory()  # someone else's
+    with CaptureQueriesContext(connection) as queries:
+        page = coordinator_client.get(reverse("patients:list"))
+    assert b'<span class="visually-hidden">unread: </span>2</span>' in page.content
+    counts = [q["sql"] for q in queries if q["sql"].startswith("SELECT COUNT(*)")]
+    assert not any("reminders_notification" in sql for sql in counts)
+
+
+def test_bell_after_a_write_counts_again(coordinator, rf):
+    """A POST may have read or created notifications: its page counts after them."""
+    from reminders.context_processors import UNREAD_FACT, notifications
+
+    NotificationFactory.create_batch(3, user=coordinator)
+    setattr(coordinator, UNREAD_FACT, 5)  # as the request began
+    read = rf.get("/")
+    read.user = coordinator
+    assert notifications(read)["unread_notifications"] == 5
+    write = rf.post("/")
+    write.user = coordinator
+    assert int(str(notifications(write)["unread_notifications"])) == 3
