@@ -24,7 +24,7 @@ from patients.selectors import patients_visible_to
 
 
 def patient_list(request: HttpRequest) -> HttpResponse:
-    patients = patients_visible_to(request.user).with_team_and_staff()
+    patients = patients_visible_to(request.user).for_list()
     filterset = PatientFilter(request.GET or None, queryset=patients, user=request.user)
     page = CappedPaginator(
         filterset.qs,
