@@ -3,17 +3,25 @@ permission per action, and optimistic locking through ``version`` or ``If-Match`
 
 from __future__ import annotations
 
+import copy
 import datetime
+import operator
 import re
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
 
 import django_filters
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import permissions, serializers, viewsets
+from rest_framework import ISO_8601, fields, permissions, relations, serializers, viewsets
+from rest_framework.settings import api_settings
 
 from api.exceptions import PreconditionFailed
 from api.throttling import ThrottleFirst
@@ -49,6 +57,25 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
         if value is not None:
             value = value.astimezone(datetime.UTC)
         return super().filter(qs, value)
+
+
+class ApiFilterSet(django_filters.FilterSet):
+    """A list's query parameters. django-filter builds the form that validates them, with a
+    form field and a label for every filter, on each request (most of a millisecond); here
+    it is built once per FilterSet class. So a subclass must not change ``self.filters``
+    per request; filters whose queryset depends on the request (ModelChoiceFilter and the
+    like) are not cached."""
+
+    def get_form_class(self):
+        form_class = type(self).__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            if not any(
+                isinstance(filter_, django_filters.filters.QuerySetRequestMixin)
+                for filter_ in self.filters.values()
+            ):
+                type(self)._form_class = form_class
+        return form_class
 
 
 class ActionPermission(permissions.BasePermission):
@@ -109,6 +136,19 @@ class ReadSerializer(serializers.ModelSerializer):
     and links stay allowed ("" where the model allows blank), which DRF's
     ``read_only_fields`` would hide from the schema."""
 
+    # (Comments, not the docstring: the docstring is every answer's schema description.)
+    # Lists are the hot path (50 rows of 30-odd fields a page), so two things DRF does per
+    # request and per value are done once:
+    # - the fields: ModelSerializer introspects the model for every serializer it builds
+    #   (most of a millisecond); they depend on the class alone, so they are built once per
+    #   class and each serializer gets its own copies (deepcopy, as DRF copies declared
+    #   fields: a field is bound to its serializer).
+    # - each value: to_representation reads a column, an annotation or a method field
+    #   directly and converts it as the field's own to_representation would (see _reader),
+    #   skipping DRF's generic attribute lookup; any other field (nested, dotted sources,
+    #   phone numbers, lists) takes DRF's own steps. tests/api/test_read_serializer.py
+    #   checks the answers against DRF's on real rows.
+
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.EmailField: serializers.CharField,
@@ -116,10 +156,155 @@ class ReadSerializer(serializers.ModelSerializer):
     }
 
     def get_fields(self):
-        fields = super().get_fields()
+        built = _BUILT_FIELDS.get(type(self))
+        if built is None:
+            built = _BUILT_FIELDS[type(self)] = super().get_fields()
+        fields = copy.deepcopy(built)
         for field in fields.values():
             field.read_only = True
         return fields
+
+    @cached_property
+    def _readers(self) -> tuple[list[tuple[str, Reader]], bool]:
+        """(field name, reader) for each field in order, and whether any needs the zone."""
+        columns = {f.name: f for f in self.Meta.model._meta.concrete_fields}
+        readers = [(field.field_name, _reader(field, columns)) for field in self._readable_fields]
+        return readers, any(getattr(read, "needs_zone", False) for _name, read in readers)
+
+    def to_representation(self, instance):
+        if not isinstance(instance, self.Meta.model):
+            return super().to_representation(instance)
+        readers, needs_zone = self._readers
+        # DateTimeField's zone (DateTimeField.default_timezone), looked up once a row.
+        zone = timezone.get_current_timezone() if needs_zone and settings.USE_TZ else None
+        answer = {}
+        for name, read in readers:
+            value = read(instance, zone)
+            if value is not _SKIP:
+                answer[name] = value
+        return answer
+
+
+# ReadSerializer subclass -> its fields as ModelSerializer.get_fields built them (unbound).
+_BUILT_FIELDS: dict[type[ReadSerializer], dict[str, serializers.Field]] = {}
+_SKIP = object()  # the field's value is left out of the answer (DRF's SkipField)
+Reader = Callable[[models.Model, datetime.tzinfo | None], Any]  # (instance, zone) -> value
+
+
+def _reader(field: serializers.Field, columns: dict[str, models.Field]) -> Reader:
+    """The field's value in the answer, exactly as Serializer.to_representation gives it.
+    Shortcuts, each only for DRF's own class (a subclass may override its steps):
+
+    - a foreign key (PrimaryKeyRelatedField): the key column, as DRF's PKOnlyObject;
+    - a DateTimeField column: ISO 8601 in the caller's zone, "Z" for UTC;
+    - a column, annotation or property of a type _converter knows: read and converted;
+    - a SerializerMethodField: the serializer's method.
+
+    None stays None, and a value not of the type the database gives goes to the field.
+    Everything else (nested serializers, lists, phone numbers, dotted sources, callables,
+    a missing attribute) takes DRF's own steps, ``read``."""
+
+    def read(instance, zone):  # Serializer.to_representation's steps for one field
+        try:
+            attribute = field.get_attribute(instance)
+        except fields.SkipField:
+            return _SKIP
+        check_for_none = (
+            attribute.pk if isinstance(attribute, relations.PKOnlyObject) else attribute
+        )
+        return None if check_for_none is None else field.to_representation(attribute)
+
+    kind = type(field)
+    if kind is serializers.SerializerMethodField:
+        method = getattr(field.parent, field.method_name)
+        return lambda instance, zone: method(instance)
+    if len(field.source_attrs) != 1:
+        return read
+    column = columns.get(field.source)
+    if column is not None and column.is_relation:
+        if kind is not relations.PrimaryKeyRelatedField or field.pk_field is not None:
+            return read
+        get = operator.attrgetter(column.attname)
+        return lambda instance, zone: get(instance)
+    if column is not None and kind is serializers.DateTimeField:
+        output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
+        if hasattr(field, "timezone") or not _is_iso(output_format):  # DRF's steps
+            return read
+        get = operator.attrgetter(column.attname)
+
+        def read_datetime(instance, zone):
+            value = get(instance)
+            if value is None:
+                return None
+            if (
+                type(value) is datetime.datetime
+                and zone is not None
+                and value.utcoffset() is not None
+            ):
+                try:
+                    text = value.astimezone(zone).isoformat()
+                except OverflowError:  # DRF's error, from DRF
+                    return field.to_representation(value)
+                return text[:-6] + "Z" if text.endswith("+00:00") else text
+            return field.to_representation(value)
+
+        read_datetime.needs_zone = True
+        return read_datetime
+    convert = _converter(field)
+    if convert is None:
+        return read
+    if column is not None:
+        get = operator.attrgetter(column.attname)
+
+        def read_column(instance, zone):
+            value = get(instance)
+            return None if value is None else convert(value)
+
+        return read_column
+    name = field.source
+
+    def read_attribute(instance, zone):  # an annotation or a property
+        try:
+            value = getattr(instance, name)
+        except Exception:  # missing, or raised: DRF decides (a default, left out, an error)
+            return read(instance, zone)
+        if callable(value):  # DRF calls some callables
+            return read(instance, zone)
+        return None if value is None else convert(value)
+
+    return read_attribute
+
+
+def _converter(field: serializers.Field) -> Callable[[Any], Any] | None:
+    """The field's ``to_representation`` for a value that is not None, or None where there
+    is no shortcut. Each follows DRF's code for that exact class (a subclass may override
+    it, so gets none)."""
+    kind = type(field)
+    if kind is serializers.CharField:
+        return str
+    if kind is serializers.IntegerField or (
+        kind is serializers.BigIntegerField
+        and not getattr(field, "coerce_to_string", api_settings.COERCE_BIGINT_TO_STRING)
+    ):
+        return int
+    if kind is serializers.BooleanField:
+        return lambda value: value if type(value) is bool else field.to_representation(value)
+    if kind is serializers.ChoiceField:
+        labels = field.choice_strings_to_values
+        return lambda value: (
+            labels.get(value, value) if type(value) is str else field.to_representation(value)
+        )
+    if kind is serializers.DateField and _is_iso(
+        getattr(field, "format", api_settings.DATE_FORMAT)
+    ):
+        return lambda value: (
+            value.isoformat() if type(value) is datetime.date else field.to_representation(value)
+        )
+    return None
+
+
+def _is_iso(output_format) -> bool:
+    return isinstance(output_format, str) and output_format.lower() == ISO_8601
 
 
 class ScopedSerializer(serializers.Serializer):

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from api.base import (
     IF_MATCH,
+    ApiFilterSet,
     ApiViewSet,
     IdFilter,
     ReadSerializer,
@@ -79,7 +80,7 @@ class PatientTransitionSerializer(TransitionSerializer):
     to = serializers.ChoiceField(choices=PatientStatus.choices)
 
 
-class PatientFilter(django_filters.FilterSet):
+class PatientFilter(ApiFilterSet):
     status = django_filters.ChoiceFilter(choices=PatientStatus.choices)
     risk_level = django_filters.ChoiceFilter(choices=RiskLevel.choices)
     care_team = IdFilter(field_name="care_team_id")

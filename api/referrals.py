@@ -5,6 +5,7 @@ statuses are in every answer."""
 from __future__ import annotations
 
 import django_filters
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
@@ -13,6 +14,7 @@ from rest_framework.response import Response
 
 from api.base import (
     IF_MATCH,
+    ApiFilterSet,
     ApiViewSet,
     IdFilter,
     ReadSerializer,
@@ -44,13 +46,11 @@ S = ReferralStatus
 
 
 class ReferralSerializer(ReadSerializer):
-    service_name = serializers.CharField(source="service.name", read_only=True, default=None)
-    organization = serializers.IntegerField(
-        source="service.organization_id", read_only=True, default=None
-    )
-    organization_name = serializers.CharField(
-        source="service.organization.name", read_only=True, default=None
-    )
+    # The service's and its organisation's names are annotations (with_directory_names),
+    # as ReferralViewSet.get_queryset gives every referral it answers with.
+    service_name = serializers.CharField(read_only=True, default=None)
+    organization = serializers.IntegerField(source="organization_id", read_only=True, default=None)
+    organization_name = serializers.CharField(read_only=True, default=None)
     fhir_request_status = serializers.CharField(read_only=True)
     fhir_task_status = serializers.CharField(read_only=True)
     needs = serializers.ListField(
@@ -77,6 +77,23 @@ class ReferralSerializer(ReadSerializer):
 
     def get_allowed_transitions(self, referral: Referral) -> list[str]:
         return REFERRAL_STATUS.allowed_from(referral.status)
+
+    def to_representation(self, referral: Referral):
+        if isinstance(referral, Referral) and not hasattr(referral, "organization_name"):
+            # Else the names would read null (their default), as for a named recipient.
+            raise TypeError("ReferralSerializer answers with rows of with_directory_names()")
+        return super().to_representation(referral)
+
+
+def with_directory_names(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
+    """What ReferralSerializer shows of the service: three columns of the same query
+    (null without a service), where select_related would build a Service and an
+    Organization for every row from all their columns."""
+    return referrals.annotate(
+        service_name=F("service__name"),
+        organization_id=F("service__organization_id"),
+        organization_name=F("service__organization__name"),
+    )
 
 
 class ReferralUpdateSerializer(serializers.ModelSerializer):
@@ -162,7 +179,7 @@ class ContactLogWriteSerializer(serializers.Serializer):
     )
 
 
-class ReferralFilter(django_filters.FilterSet):
+class ReferralFilter(ApiFilterSet):
     patient = IdFilter(field_name="patient_id")
     service = IdFilter(field_name="service_id")
     organization = IdFilter(field_name="service__organization_id")
@@ -208,10 +225,8 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
     }
 
     def get_queryset(self):
-        return (
-            referrals_visible_to(self.request.user)
-            .select_related("service__organization")
-            .with_overdue(timezone.now())
+        return with_directory_names(
+            referrals_visible_to(self.request.user).with_overdue(timezone.now())
         )
 
     def get_object(self):
