@@ -30,6 +30,8 @@ from django.db.models.functions import Cast
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import TeamMembership
+
 ROLE_PERMISSIONS_TTL = 60.0
 
 _lock = threading.Lock()
@@ -109,8 +111,8 @@ def apply_access(user, group_ids, own_perms) -> None:
     user._perm_cache = own_perms | group_perms
 
 
-# The user with the ids of their groups, their own permissions ("app_label.codename") and
-# the ids of their confirmed authenticator apps: one statement, written out because the
+# The user with the ids of their groups, their own permissions ("app_label.codename"), the
+# ids of their confirmed authenticator apps and the ids of their care teams: one statement, written out because the
 # ORM would compile three subqueries on every request. Table names come from the models.
 _USER_WITH_ACCESS_SQL = """
 SELECT u.*,
@@ -121,7 +123,8 @@ SELECT u.*,
           JOIN {content_type} ct ON ct.id = p.content_type_id
          WHERE up.user_id = u.id) AS access_own_perms,
   ARRAY(SELECT d.id FROM {totp_device} d WHERE d.user_id = u.id AND d.confirmed)
-    AS access_totp_ids{facts}
+    AS access_totp_ids,
+  ARRAY(SELECT m.team_id FROM {memberships} m WHERE m.user_id = u.id) AS access_team_ids{facts}
 FROM {user} u
 WHERE u.id = %s
 """
@@ -153,6 +156,7 @@ def user_with_access_sql() -> str:
         permission=Permission._meta.db_table,
         content_type=ContentType._meta.db_table,
         totp_device=TOTPDevice._meta.db_table,
+        memberships=TeamMembership._meta.db_table,
     )
 
 
@@ -175,6 +179,8 @@ class RoleBackend(ModelBackend):
         apply_access(user, user.access_group_ids, user.access_own_perms)
         # What accounts.middleware.OTPMiddleware checks the session's device against.
         user.confirmed_totp_ids = frozenset(user.access_totp_ids)
+        # What patients.selectors.patients_visible_to scopes by, as literal ids.
+        user.team_ids_at_start = frozenset(user.access_team_ids)
         return user
 
     def _ensure_loaded(self, user_obj) -> bool:

@@ -27,6 +27,12 @@ def patients_visible_to(user: User | AnonymousUser) -> QuerySet[Patient]:
         return Patient.objects.none()
     if user.is_admin:
         return Patient.objects.all()
+    team_ids = getattr(user, "team_ids_at_start", None)
+    if team_ids is not None:
+        # Read with the signed-in user (accounts.backends): as literal ids, PostgreSQL
+        # walks each team's own index (patient_team_order_idx) for a page in team order,
+        # where a subquery leaves it reading every team's patients in name order.
+        return Patient.objects.filter(care_team_id__in=sorted(team_ids))
     return Patient.objects.filter(
         care_team_id__in=TeamMembership.objects.filter(user_id=user.pk).values("team_id")
     )

@@ -103,3 +103,18 @@ def test_the_device_row_loads_its_other_fields_when_asked(verified_client):
     response = client.get(reverse("patients:list"))
     loaded = response.wsgi_request.user.otp_device
     assert loaded.pk == device.pk and loaded.name == "phone"  # name: read on demand
+
+
+def test_patients_are_scoped_by_team_ids_read_with_the_user(coordinator, team_b, patient):
+    from patients.models import Patient
+    from patients.selectors import patients_visible_to
+    from tests.factories import PatientFactory
+
+    other = PatientFactory(care_team=team_b)
+    user = RoleBackend().get_user(coordinator.pk)
+    visible = patients_visible_to(user)
+    assert "accounts_teammembership" not in str(visible.query)  # literal ids
+    assert set(visible) == set(patients_visible_to(coordinator)) == {patient}
+    coordinator.memberships.all().delete()
+    assert not patients_visible_to(RoleBackend().get_user(coordinator.pk)).exists()
+    assert Patient.objects.filter(pk=other.pk).exists()
