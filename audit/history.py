@@ -53,8 +53,9 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def recorded_fields(model: type[models.Model]) -> list[models.Field]:
-    """The fields whose changes the history records (not the id, timestamps, version)."""
+def recorded_fields(model: type[models.Model], copies: tuple[str, ...] = ()) -> list[models.Field]:
+    """The fields whose changes the history records (not the id, timestamps, version, nor
+    ``copies``: columns the database copies from another record, recorded there)."""
     return [
         field
         for field in model._meta.concrete_fields
@@ -62,6 +63,7 @@ def recorded_fields(model: type[models.Model]) -> list[models.Field]:
         and not getattr(field, "auto_now", False)
         and not getattr(field, "auto_now_add", False)
         and field.name not in UNRECORDED_FIELDS
+        and field.name not in copies
     ]
 
 
@@ -224,18 +226,22 @@ def _trackers() -> tuple[_HistoryEvent, ...]:
     )
 
 
-def track_history(*, patient: str | None) -> Callable[[type[models.Model]], type[models.Model]]:
+def track_history(
+    *, patient: str | None, copies: tuple[str, ...] = ()
+) -> Callable[[type[models.Model]], type[models.Model]]:
     """Class decorator: record every insert, update and delete of the model.
 
     ``patient`` leads from the record to its patient's id: ``"patient"`` for a foreign key,
     ``"care_plan__patient"`` through other records, ``"id"`` for the patient itself, None
-    for records of no patient (team membership).
+    for records of no patient (team membership). ``copies`` names fields the database
+    copies from another tracked record (a referral's care team is its patient's): their
+    change is recorded on that record, not again on each copy.
     """
 
     def decorate(model: type[models.Model]) -> type[models.Model]:
         from audit.models import FieldHistory
 
-        fields = [field.name for field in recorded_fields(model)]
+        fields = [field.name for field in recorded_fields(model, copies)]
         name = model._meta.model_name
         pghistory.create_event_model(
             model,

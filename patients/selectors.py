@@ -25,17 +25,25 @@ def patients_visible_to(user: User | AnonymousUser) -> QuerySet[Patient]:
     """
     if not user.is_authenticated or not user.is_active:
         return Patient.objects.none()
-    if user.is_admin:
+    team_ids = scope_team_ids(user)
+    if team_ids is None:
         return Patient.objects.all()
+    return Patient.objects.filter(care_team_id__in=team_ids)
+
+
+def scope_team_ids(user: User) -> list[int] | QuerySet | None:
+    """The care teams whose patients an active, signed-in user sees: None for admins (every
+    team); else the ids read with the signed-in user, or a subquery of their memberships.
+
+    As literal ids (read with the signed-in user, accounts.backends), PostgreSQL walks each
+    team's own index (patient_team_order_idx, referral_team_newest_idx) for a page in
+    order, where a subquery leaves it reading every team's rows in that order."""
+    if user.is_admin:
+        return None
     team_ids = getattr(user, "team_ids_at_start", None)
     if team_ids is not None:
-        # Read with the signed-in user (accounts.backends): as literal ids, PostgreSQL
-        # walks each team's own index (patient_team_order_idx) for a page in team order,
-        # where a subquery leaves it reading every team's patients in name order.
-        return Patient.objects.filter(care_team_id__in=sorted(team_ids))
-    return Patient.objects.filter(
-        care_team_id__in=TeamMembership.objects.filter(user_id=user.pk).values("team_id")
-    )
+        return sorted(team_ids)
+    return TeamMembership.objects.filter(user_id=user.pk).values("team_id")
 
 
 # What a staff member's name in a select or a row needs (User.__str__).

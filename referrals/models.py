@@ -367,13 +367,26 @@ class ReferralQuerySet(models.QuerySet):
         )
 
 
-@track_history(patient="patient")
+@track_history(patient="patient", copies=("care_team",))
 class Referral(models.Model):
     patient = models.ForeignKey(
         "patients.Patient",
         on_delete=models.PROTECT,
         related_name="referrals",
         verbose_name=_("patient"),
+    )
+    # The patient's care team, copied and kept by the database (triggers, migration 0006:
+    # on every insert, every change of the referral's patient or of the copy, every move
+    # of the patient to another team): how referrals_visible_to finds a team's referrals,
+    # newest first from referral_team_newest_idx. Never written by CareHub's code.
+    care_team = models.ForeignKey(
+        "accounts.CareTeam",
+        on_delete=models.PROTECT,
+        null=True,
+        editable=False,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("care team"),
     )
     service = models.ForeignKey(
         Service,
@@ -480,6 +493,10 @@ class Referral(models.Model):
             # Lists newest first (pages and API): a team's page is the newest referrals
             # that are theirs, read from here instead of sorting all of the team's.
             models.Index(fields=["-created_at", "-id"], name="referral_newest_idx"),
+            # A team's newest referrals: the first page is the index's first rows.
+            models.Index(
+                fields=["care_team", "-created_at", "-id"], name="referral_team_newest_idx"
+            ),
         ]
 
     def __str__(self) -> str:

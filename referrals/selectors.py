@@ -1,4 +1,4 @@
-"""Reads of the directory and of referrals. Referral scope comes from patients_visible_to."""
+"""Reads of the directory and of referrals. Referral scope is patients_visible_to's teams."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from accounts.models import CareTeam, User
 from patients.models import Patient
-from patients.selectors import patients_visible_to
+from patients.selectors import scope_team_ids
 from referrals.models import (
     AWAITING_RESPONSE,
     Referral,
@@ -40,8 +40,20 @@ from reminders.digest import DigestItem
 
 
 def referrals_visible_to(user) -> QuerySet[Referral]:
-    """Referrals of the patients the user may see: the one scope rule, applied to referrals."""
-    return Referral.objects.filter(patient__in=patients_visible_to(user).values("pk"))
+    """Referrals of the patients the user may see: the one scope rule, applied to referrals.
+
+    A referral's ``care_team`` is its patient's team, copied and kept by the database
+    (triggers, migration 0006: on every insert, every change of the referral's patient or
+    of the copy, every move of the patient), so "referrals of my teams' patients" is read
+    from the referral itself: a team's page newest first is the first rows of
+    referral_team_newest_idx, where going through the patients read about 50 referrals
+    for each one shown (tests/referrals/test_team_copy.py holds the copy to its patient)."""
+    if not user.is_authenticated or not user.is_active:
+        return Referral.objects.none()
+    team_ids = scope_team_ids(user)
+    if team_ids is None:
+        return Referral.objects.all()
+    return Referral.objects.filter(care_team_id__in=team_ids)
 
 
 # --- Directory --------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 from django.core.management import call_command
-from django.db.models import Count, Max
+from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from referrals.models import Referral, ReferralStatus, ReferralTransition, Service, ServiceCategory
@@ -25,6 +25,8 @@ def test_seed_demo_builds_a_directory_and_consistent_referrals(settings, admin_u
     referrals = Referral.objects.annotate(moves=Count("transitions"))
     assert 100 < referrals.count() < 300
     statuses = set(referrals.values_list("status", flat=True))
+    # Loaded in bulk (COPY on PostgreSQL), each takes its patient's team all the same.
+    assert not Referral.objects.exclude(care_team_id=F("patient__care_team_id")).exists()
     assert {ReferralStatus.CLOSED, ReferralStatus.SENT, ReferralStatus.SCHEDULED} <= statuses
 
     last_move = dict(
