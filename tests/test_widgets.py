@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django import forms
 
 from carehub.widgets import FastSelect
@@ -41,3 +42,33 @@ def test_labels_and_values_are_escaped():
     html = str(Form()["fast"])
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "Team &quot;North&quot; &amp; co" in html
+
+
+@pytest.mark.django_db
+def test_model_choices_match_django_select_and_are_read_in_one_plain_query(team_a, team_b):
+    import django_filters
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import CareTeam
+
+    class Teams(django_filters.FilterSet):
+        plain = django_filters.ModelChoiceFilter(
+            queryset=CareTeam.objects.order_by("name"), null_label="No team"
+        )
+        fast = django_filters.ModelChoiceFilter(
+            queryset=CareTeam.objects.order_by("name"), null_label="No team", widget=FastSelect
+        )
+
+        class Meta:
+            model = CareTeam
+            fields = []
+
+    form = Teams({"plain": str(team_b.pk), "fast": str(team_b.pk)}).form
+    plain = str(form["plain"]).replace("plain", "NAME")
+    with CaptureQueriesContext(connection) as queries:
+        fast = str(form["fast"]).replace("fast", "NAME")
+    assert parts(fast) == parts(plain)
+    assert "No team" in fast and "Team B</option>" in fast
+    # One SELECT, not QuerySet.iterator()'s server-side cursor (DECLARE ... on PostgreSQL).
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT"]
