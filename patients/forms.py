@@ -163,6 +163,11 @@ class PatientFilter(django_filters.FilterSet):
             coordinator.extra["help_text"] = _("Choose a team to list its coordinators.")
 
     @property
+    def searching(self) -> bool:
+        """A name or MRN was given (and the filters are valid)."""
+        return self.is_valid() and bool(self.form.cleaned_data.get("q"))
+
+    @property
     def broad_search_ordering(self) -> tuple[str, ...] | None:
         """A search with no sort chosen that matches more patients than the list's pages
         reach (patients.paging.COUNT_LIMIT) is shown newest registration first: a name

@@ -30,6 +30,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         filterset.qs,
         settings.CAREHUB_PAGE_SIZE,
         capped_ordering=filterset.broad_search_ordering,
+        rows_by_id=(lambda ids: patients.filter(pk__in=ids)) if filterset.searching else None,
     ).get_page(request.GET.get("page"))
     page_query = request.GET.copy()
     page_query.pop("page", None)

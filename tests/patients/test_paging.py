@@ -81,3 +81,34 @@ def test_a_narrow_search_and_an_unsearched_list_stay_in_name_order(
         "Beatriz",
         "Zoraida",
     ]
+
+
+def test_a_narrow_match_is_paged_by_id_without_matching_again(team_a, django_assert_num_queries):
+    matches = [PatientFactory(care_team=team_a, family_name=f"Quist{n}") for n in range(5)]
+    PatientFactory.create_batch(3, care_team=team_a, family_name="Other")
+    found = Patient.objects.search("quist").order_by("-family_name")
+    paginator = paging.CappedPaginator(
+        found, 2, rows_by_id=lambda ids: Patient.objects.filter(pk__in=ids)
+    )
+    with django_assert_num_queries(4) as queries:
+        pages = [list(paginator.page(n).object_list) for n in (1, 2, 3)]
+    assert paginator.count == 5 and paginator.num_pages == 3
+    assert [p for page in pages for p in page] == sorted(
+        matches, key=lambda p: p.family_name, reverse=True
+    )
+    # The ids once (with the count), then each page's rows by id: the search ran once.
+    searched = [("QUIST" in q["sql"].upper()) for q in queries.captured_queries]
+    assert searched == [True, False, False, False]
+
+
+def test_a_match_past_the_by_id_limit_is_paged_by_matching(team_a, monkeypatch):
+    monkeypatch.setattr(paging, "BY_ID_LIMIT", 2)
+    PatientFactory.create_batch(3, care_team=team_a, family_name="Quist")
+    by_id = []
+    paginator = paging.CappedPaginator(
+        Patient.objects.search("quist").order_by("pk"),
+        2,
+        rows_by_id=lambda ids: by_id.append(ids) or Patient.objects.filter(pk__in=ids),
+    )
+    assert paginator.count == 3 and len(paginator.page(2).object_list) == 1
+    assert by_id == []
