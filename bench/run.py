@@ -1,6 +1,6 @@
 """`make bench`: CareHub's figures, each beside a ceiling measured in the same run.
 
-    make bench            100,000 patients (1,000,000 for search), about 20-30 minutes
+    make bench            100,000 patients (1,000,000 for search), about 10-30 minutes
     make bench QUICK=1    10,000 patients (100,000 for search), a few minutes
 
 Runs on PostgreSQL and Redis (BENCH_DATABASE_URL / REDIS_URL; the local ones by default),
