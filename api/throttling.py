@@ -50,6 +50,30 @@ class AnonRateThrottle(_SettingsRates, throttling.AnonRateThrottle):
     pass
 
 
+class AddressRateThrottle(_SettingsRates, throttling.SimpleRateThrottle):
+    """Requests per client address to a page anyone may open (not the API), signed in or
+    not: ``scope`` names its rate in settings.API_THROTTLE_RATES. Use ``allowed(request)``
+    from the view."""
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    @classmethod
+    def allowed(cls, request) -> tuple[bool, int]:
+        """(whether this request may go on, seconds to wait when not)."""
+        throttle = cls()
+        if throttle.allow_request(request, None):
+            return True, 0
+        return False, max(1, round(throttle.wait() or 1))
+
+
+class ReferralLinkThrottle(AddressRateThrottle):
+    """The receiving service's signed link (referrals.views.respond): a link cannot be
+    guessed, but the page, its writes and its audit rows must not be open to a flood."""
+
+    scope = "referral_link"
+
+
 class ThrottleFirst:
     """For API views: count a request before its permissions are checked, and count a
     failed authentication (an unknown or revoked token) against the anonymous rate.

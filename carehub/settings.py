@@ -342,6 +342,8 @@ REST_FRAMEWORK = {
 API_THROTTLE_RATES = {
     "user": env.str("API_THROTTLE_USER", default="1200/minute"),
     "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+    # Not the API: the receiving service's link page, per client address.
+    "referral_link": env.str("REFERRAL_LINK_THROTTLE", default="30/minute"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CareHub API",

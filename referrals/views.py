@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from api.throttling import ReferralLinkThrottle
 from audit import context as audit_context
 from audit.models import AuditAction
 from patients.permissions import access_patient
@@ -404,6 +405,12 @@ def _remote_addr(request: HttpRequest) -> str | None:
 @require_http_methods(["GET", "POST"])
 def respond(request: HttpRequest, token: str) -> HttpResponse:
     """The page behind the signed link: the letter and the answers the service may give."""
+    allowed, wait = ReferralLinkThrottle.allowed(request)
+    if not allowed:
+        logger.warning("referral response link: too many requests from one address")
+        response = render(request, "referrals/link_refused.html", {"wait": wait}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     try:
         referral = links.referral_for_token(token)
     except links.LinkExpired as expired:

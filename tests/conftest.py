@@ -106,7 +106,11 @@ def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # The suite makes thousands of API requests from one address within minutes; the
     # throttling tests (tests/api/test_auth.py) set their own rates and cache.
-    settings.API_THROTTLE_RATES = {"user": "1000000/minute", "anon": "1000000/minute"}
+    settings.API_THROTTLE_RATES = {
+        "user": "1000000/minute",
+        "anon": "1000000/minute",
+        "referral_link": "1000000/minute",
+    }
     # Drawn dashboards are kept per process (dashboards/freshness.py): none from another test.
     caches["dashboards"].clear()
 

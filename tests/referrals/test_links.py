@@ -160,3 +160,35 @@ def test_a_link_is_for_one_referral_only():
     assert links.referral_for_token(token) == referral
     assert str(referral.patient.mrn) not in token
     assert referral.patient.family_name not in token
+
+
+def test_too_many_requests_from_one_address_are_refused_for_a_while(client, settings):
+    from django.core.cache import caches
+
+    from api.throttling import ReferralLinkThrottle
+
+    keys = [
+        ReferralLinkThrottle.cache_format % {"scope": "referral_link", "ident": address}
+        for address in ("203.0.113.9", "198.51.100.7")
+    ]
+    caches["throttle"].delete_many(keys)  # counters are shared with Redis when it is set
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "referral_link": "3/minute"}
+    referral = ReferralFactory(sent=True)
+    url = url_for(referral)
+    with time_machine.travel(START, tick=False):
+        codes = [client.get(url, REMOTE_ADDR="203.0.113.9").status_code for _ in range(4)]
+        refused = client.get(url, REMOTE_ADDR="203.0.113.9")
+        other = client.get(url, REMOTE_ADDR="198.51.100.7")
+        # An altered link counts too: guessing is refused like reading.
+        altered = client.get(url[:-3] + "xyz/", REMOTE_ADDR="203.0.113.9")
+    assert codes == [200, 200, 200, 429]
+    assert refused.status_code == 429 and int(refused["Retry-After"]) == 60
+    assert "opened too often" in refused.content.decode()
+    assert referral.patient.family_name not in refused.content.decode()
+    assert other.status_code == 200
+    assert altered.status_code == 429
+    # Refused requests are not recorded as uses of the link.
+    assert referral.events.filter(kind=ReferralEventKind.LINK_OPENED).count() == 4
+    with time_machine.travel(START + datetime.timedelta(seconds=61), tick=False):
+        assert client.get(url, REMOTE_ADDR="203.0.113.9").status_code == 200
+    caches["throttle"].delete_many(keys)
