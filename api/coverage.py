@@ -30,16 +30,18 @@ class CoverageSerializer(ReadSerializer):
         fields = [
             "id", "patient", "payer", "plan_name", "member_id", "group_id",
             "subscriber_relationship", "subscriber_name", "order", "status", "effective_from",
-            "effective_to", "is_expired", "created_at", "updated_at",
+            "effective_to", "is_expired", "created_at", "updated_at", "version",
         ]  # fmt: skip
 
 
 class CoverageWriteSerializer(serializers.ModelSerializer):
-    """Coverage has no version: a change writes the fields sent, under a row lock."""
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text="The version you loaded (or If-Match)."
+    )
 
     class Meta:
         model = Coverage
-        fields = services.COVERAGE_FIELDS
+        fields = [*services.COVERAGE_FIELDS, "version"]
 
 
 class CoverageCreateSerializer(ScopedSerializer, CoverageWriteSerializer):
@@ -107,13 +109,16 @@ class CoverageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
         summary="Change a coverage (entered-in-error marks a mistake)",
         request=CoverageWriteSerializer,
         responses={200: CoverageSerializer},
+        parameters=[IF_MATCH],
     )
     def partial_update(self, request, pk: int):
         coverage = access_coverage(request.user, pk, perm="benefits.change_coverage")
         incoming = CoverageWriteSerializer(coverage, data=request.data, partial=True)
         incoming.is_valid(raise_exception=True)
+        data = dict(incoming.validated_data)
+        version = self.expected_version(data.pop("version", None), required=True)
         coverage = services.coverage_update(
-            coverage=coverage, by=request.user, data=dict(incoming.validated_data)
+            coverage=coverage, by=request.user, data=data, expected_version=version
         )
         return Response(CoverageSerializer(coverage).data)
 

@@ -15,6 +15,8 @@ from programs.forms import case_managers_of
 
 
 class CoverageForm(forms.ModelForm):
+    version = VersionField(required=False)
+
     class Meta:
         model = Coverage
         fields = [
@@ -30,6 +32,12 @@ class CoverageForm(forms.ModelForm):
             "effective_to",
         ]
         widgets = {"effective_from": DateInput, "effective_to": DateInput}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+            self.fields["version"].required = True
 
 
 class AuthorisationForm(forms.ModelForm):

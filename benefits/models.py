@@ -76,6 +76,7 @@ class Coverage(models.Model):
     effective_to = models.DateField(_("effective to"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         verbose_name = _("coverage")

@@ -104,14 +104,25 @@ def coverage_create(*, patient: Patient, by: User, data: dict) -> Coverage:
 
 
 @transaction.atomic
-def coverage_update(*, coverage: Coverage, by: User, data: dict) -> Coverage:
-    current = Coverage.objects.select_for_update().get(pk=coverage.pk)
+def coverage_update(*, coverage: Coverage, by: User, data: dict, expected_version: int) -> Coverage:
+    """Edit the coverage the user loaded: a version that is no longer current (another
+    edit came first) is refused and changes nothing."""
+    current = Coverage.objects.get(pk=coverage.pk)
+    if current.version != expected_version:
+        raise StaleEdit(_("coverage"))
     changed = [n for n in COVERAGE_FIELDS if n in data and getattr(current, n) != data[n]]
     for name in changed:
         setattr(current, name, data[name])
     current.full_clean()
     if changed:
-        current.save(update_fields=[*changed, "updated_at"])
+        if not guarded_update(
+            Coverage.objects,
+            pk=current.pk,
+            expected={"version": expected_version},
+            changes={name: getattr(current, name) for name in changed},
+        ):
+            raise StaleEdit(_("coverage"))
+        current.refresh_from_db()
     return current
 
 

@@ -94,7 +94,14 @@ def coverage_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = CoverageForm(request.POST or None, instance=coverage)
     if request.method == "POST" and form.is_valid():
         try:
-            services.coverage_update(coverage=coverage, by=request.user, data=form.cleaned_data)
+            services.coverage_update(
+                coverage=coverage,
+                by=request.user,
+                data=form.cleaned_data,
+                expected_version=form.cleaned_data["version"],
+            )
+        except services.StaleEdit as stale:
+            form.add_error(None, str(stale))
         except ValidationError as error:
             form.add_error(None, error)
         else:

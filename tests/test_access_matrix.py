@@ -477,7 +477,7 @@ ROUTES: dict[str, Route] = {
     "api:coverage-detail#patch": Route(
         record("coverage"),
         method="patch",
-        data=lambda r: {"plan_name": "Gold"},
+        data=version_of("coverage", plan_name="Gold"),
         expect=api_case_managers_only(),
     ),
     "api:prior-authorisation-list": Route(expect=api_signed_in()),

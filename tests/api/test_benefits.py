@@ -62,13 +62,24 @@ def test_add_and_change_coverage(manager_api, patient, case_manager):
     assert response.status_code == 201, response.content
     coverage = Coverage.objects.get(pk=response.json()["id"])
     assert (coverage.status, coverage.subscriber_relationship) == ("active", "self")
-    assert "ETag" not in response  # coverage has no version
-    changed = manager_api.patch(f"{COVERAGES}{coverage.pk}/", {"status": "entered-in-error"})
+    assert response["ETag"] == '"1"'
+    url = f"{COVERAGES}{coverage.pk}/"
+    unversioned = manager_api.patch(url, {"status": "entered-in-error"})
+    assert unversioned.status_code == 400 and "version" in unversioned.json()
+    changed = manager_api.patch(url, {"status": "entered-in-error"}, HTTP_IF_MATCH='"1"')
     assert changed.status_code == 200 and changed.json()["status"] == "entered-in-error"
-    bad = manager_api.patch(f"{COVERAGES}{coverage.pk}/", {"effective_to": day(-60)})
+    assert changed["ETag"] == '"2"'
+    # Another edit came first: the version sent is no longer current.
+    stale = manager_api.patch(url, {"status": "active", "version": 1})
+    assert stale.status_code == 412
+    bad = manager_api.patch(url, {"effective_to": day(-60), "version": 2})
     assert bad.status_code == 400 and "effective_to" in bad.json()
     coverage.refresh_from_db()
-    assert coverage.effective_to is None
+    assert (coverage.status, coverage.effective_to, coverage.version) == (
+        "entered-in-error",
+        None,
+        2,
+    )
     event = AuditEvent.objects.filter(route="api:coverage-detail", method="PATCH").first()
     assert (event.patient_id, event.object_id) == (patient.pk, str(coverage.pk))
 
@@ -85,8 +96,9 @@ def test_coverage_validation_roles_and_scope(api, manager_api, outsider_api, pat
     assert ordered.status_code == 400 and "effective_to" in ordered.json()
     assert not Coverage.objects.exists()
     coverage = CoverageFactory(patient=patient)
-    assert api.patch(f"{COVERAGES}{coverage.pk}/", {"payer": "Y"}).status_code == 403
-    assert outsider_api.patch(f"{COVERAGES}{coverage.pk}/", {"payer": "Y"}).status_code == 404
+    change = {"payer": "Y", "version": 1}
+    assert api.patch(f"{COVERAGES}{coverage.pk}/", change).status_code == 403
+    assert outsider_api.patch(f"{COVERAGES}{coverage.pk}/", change).status_code == 404
     coverage.refresh_from_db()
     assert coverage.payer == "MassHealth"
 

@@ -235,3 +235,30 @@ def test_records_of_another_team_are_404(client, case_manager, patient_b, team_b
         reverse("benefits:document_mark", args=[application.documents.first().pk])
     )
     assert response.status_code == 404
+
+
+def test_a_coverage_edit_saves_the_version_loaded_and_refuses_a_stale_one(
+    client, patient, case_manager
+):
+    coverage = CoverageFactory(patient=patient, payer="MassHealth")
+    client.force_login(case_manager)
+    url = reverse("benefits:coverage_edit", args=[coverage.pk])
+    page = client.get(url).content.decode()
+    assert re.search(r'<input type="hidden" name="version" value="1"', page)
+    form = {
+        "payer": "Tufts Health",
+        "member_id": coverage.member_id,
+        "subscriber_relationship": coverage.subscriber_relationship,
+        "order": coverage.order,
+        "status": coverage.status,
+        "effective_from": coverage.effective_from.isoformat(),
+        "version": 1,
+    }
+    saved = client.post(url, form)
+    assert saved.status_code == 302
+    # The same form sent again (another tab, or a colleague who loaded version 1).
+    stale = client.post(url, {**form, "payer": "Other payer"})
+    assert stale.status_code in (200, 400)
+    assert "Someone else saved this coverage after you opened it" in stale.content.decode()
+    coverage.refresh_from_db()
+    assert (coverage.payer, coverage.version) == ("Tufts Health", 2)
