@@ -4,9 +4,10 @@ application status moves (benefits.transitions). Interfaces authorise first."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -91,6 +92,36 @@ def _pick(data: dict, names: list[str]) -> dict:
     return {name: data[name] for name in names if name in data}
 
 
+def _edit_versioned(
+    current: models.Model,
+    *,
+    fields: list[str],
+    data: dict,
+    expected_version: int,
+    what: str,
+    check: Callable[[models.Model], None] | None = None,
+) -> list[str]:
+    """Apply ``data``'s ``fields`` to ``current`` (loaded just now) and save them only if
+    the record is still at ``expected_version``: else StaleEdit, nothing changed. ``check``
+    refuses a combination before the model's own validation. Returns the fields changed."""
+    if current.version != expected_version:
+        raise StaleEdit(what)
+    changed = [n for n in fields if n in data and getattr(current, n) != data[n]]
+    for name in changed:
+        setattr(current, name, data[name])
+    if check is not None:
+        check(current)
+    current.full_clean()
+    if changed and not guarded_update(
+        type(current).objects,
+        pk=current.pk,
+        expected={"version": expected_version},
+        changes={name: getattr(current, name) for name in changed},
+    ):
+        raise StaleEdit(what)
+    return changed
+
+
 # --- Coverage --------------------------------------------------------------------------------
 
 
@@ -108,25 +139,23 @@ def coverage_update(*, coverage: Coverage, by: User, data: dict, expected_versio
     """Edit the coverage the user loaded: a version that is no longer current (another
     edit came first) is refused and changes nothing."""
     current = Coverage.objects.get(pk=coverage.pk)
-    if current.version != expected_version:
-        raise StaleEdit(_("coverage"))
-    changed = [n for n in COVERAGE_FIELDS if n in data and getattr(current, n) != data[n]]
-    for name in changed:
-        setattr(current, name, data[name])
-    current.full_clean()
-    if changed:
-        if not guarded_update(
-            Coverage.objects,
-            pk=current.pk,
-            expected={"version": expected_version},
-            changes={name: getattr(current, name) for name in changed},
-        ):
-            raise StaleEdit(_("coverage"))
+    if _edit_versioned(
+        current,
+        fields=COVERAGE_FIELDS,
+        data=data,
+        expected_version=expected_version,
+        what=_("coverage"),
+    ):
         current.refresh_from_db()
     return current
 
 
 # --- Prior authorisations ----------------------------------------------------------------------
+
+
+def _refuse_another_patients_coverage(authorisation: PriorAuthorisation) -> None:
+    if authorisation.coverage_id and authorisation.coverage.patient_id != authorisation.patient_id:
+        raise ValidationError({"coverage": _("This coverage belongs to another patient.")})
 
 
 def _authorisation_recipient(authorisation: PriorAuthorisation, by: User) -> User:
@@ -138,8 +167,7 @@ def authorisation_create(*, patient: Patient, by: User, data: dict) -> PriorAuth
     """Record an authorisation; its case manager is reminded before it runs out."""
     _refuse_if_patient_closed(patient)
     authorisation = PriorAuthorisation(patient=patient, **_pick(data, AUTHORISATION_FIELDS))
-    if authorisation.coverage_id and authorisation.coverage.patient_id != patient.pk:
-        raise ValidationError({"coverage": _("This coverage belongs to another patient.")})
+    _refuse_another_patients_coverage(authorisation)
     authorisation.full_clean()
     authorisation.save()
     authorisation_reminders_sync(
@@ -156,22 +184,14 @@ def authorisation_update(
     current = PriorAuthorisation.objects.select_related("patient__case_manager").get(
         pk=authorisation.pk
     )
-    if current.version != expected_version:
-        raise StaleEdit(_("authorisation"))
-    changed = [n for n in AUTHORISATION_FIELDS if n in data and getattr(current, n) != data[n]]
-    for name in changed:
-        setattr(current, name, data[name])
-    if current.coverage_id and current.coverage.patient_id != current.patient_id:
-        raise ValidationError({"coverage": _("This coverage belongs to another patient.")})
-    current.full_clean()
-    if changed:
-        if not guarded_update(
-            PriorAuthorisation.objects,
-            pk=current.pk,
-            expected={"version": expected_version},
-            changes={name: getattr(current, name) for name in changed},
-        ):
-            raise StaleEdit(_("authorisation"))
+    if _edit_versioned(
+        current,
+        fields=AUTHORISATION_FIELDS,
+        data=data,
+        expected_version=expected_version,
+        what=_("authorisation"),
+        check=_refuse_another_patients_coverage,
+    ):
         current.refresh_from_db()
     authorisation_reminders_sync(current, recipient=_authorisation_recipient(current, by))
     return current
@@ -216,19 +236,13 @@ def application_update(
 ) -> BenefitApplication:
     """Edit dates, notes and the case manager; the reminders follow the dates."""
     current = BenefitApplication.objects.get(pk=application.pk)
-    if current.version != expected_version:
-        raise StaleEdit(_("application"))
-    changed = [n for n in APPLICATION_FIELDS if n in data and getattr(current, n) != data[n]]
-    for name in changed:
-        setattr(current, name, data[name])
-    current.full_clean()
-    if changed and not guarded_update(
-        BenefitApplication.objects,
-        pk=current.pk,
-        expected={"version": expected_version},
-        changes={name: getattr(current, name) for name in changed},
-    ):
-        raise StaleEdit(_("application"))
+    changed = _edit_versioned(
+        current,
+        fields=APPLICATION_FIELDS,
+        data=data,
+        expected_version=expected_version,
+        what=_("application"),
+    )
     current = BenefitApplication.objects.select_related("patient", "case_manager").get(
         pk=current.pk
     )
