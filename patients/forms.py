@@ -6,7 +6,7 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from carehub.widgets import use_fast_selects
+from carehub.widgets import FastSelect, use_fast_selects
 from patients.models import Patient, PatientStatus, RelatedPerson, RiskLevel
 from patients.selectors import STAFF_NAME_FIELDS, team_staff, teams_of
 
@@ -99,7 +99,9 @@ class PatientFilter(django_filters.FilterSet):
     primary_coordinator = django_filters.ModelChoiceFilter(
         label=_("Coordinator"), queryset=User.objects.none()
     )
-    care_team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=None)
+    care_team = django_filters.ModelChoiceFilter(
+        label=_("Team"), queryset=None, widget=FastSelect(label_field="name")
+    )
     # Drill-downs from the caseload review (dashboards): plans and overdue work.
     care_plan = django_filters.ChoiceFilter(
         label=_("Care plan"),

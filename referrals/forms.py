@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from carehub.widgets import use_fast_selects
+from carehub.widgets import FastSelect, use_fast_selects
 from careplans.models import Goal
 from patients.models import Language
 from patients.selectors import team_staff, teams_of
@@ -249,7 +249,10 @@ class ReferralFilter(django_filters.FilterSet):
         label=_("Service"), queryset=Service.objects.select_related("organization")
     )
     team = django_filters.ModelChoiceFilter(
-        label=_("Team"), field_name="patient__care_team", queryset=None
+        label=_("Team"),
+        field_name="patient__care_team",
+        queryset=None,
+        widget=FastSelect(label_field="name"),
     )
     referred_by = django_filters.ModelChoiceFilter(
         label=_("Referred by"), queryset=User.objects.none()

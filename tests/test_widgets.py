@@ -72,3 +72,37 @@ def test_model_choices_match_django_select_and_are_read_in_one_plain_query(team_
     assert "No team" in fast and "Team B</option>" in fast
     # One SELECT, not QuerySet.iterator()'s server-side cursor (DECLARE ... on PostgreSQL).
     assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT"]
+
+
+@pytest.mark.django_db
+def test_label_field_reads_pairs_and_writes_the_same_options(team_a, team_b):
+    import django_filters
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import CareTeam
+
+    team_b.name = 'Team "B" & <co>'
+    team_b.save()
+
+    class Teams(django_filters.FilterSet):
+        plain = django_filters.ModelChoiceFilter(queryset=CareTeam.objects.order_by("name"))
+        fast = django_filters.ModelChoiceFilter(
+            queryset=CareTeam.objects.order_by("name"), widget=FastSelect(label_field="name")
+        )
+
+        class Meta:
+            model = CareTeam
+            fields = []
+
+    form = Teams({"plain": str(team_b.pk), "fast": str(team_b.pk)}).form
+    plain = str(form["plain"]).replace("plain", "NAME")
+    with CaptureQueriesContext(connection) as queries:
+        fast = str(form["fast"]).replace("fast", "NAME")
+    assert parts(fast) == parts(plain)
+    assert f'value="{team_b.pk}" selected' in fast
+    assert "Team &quot;B&quot; &amp; &lt;co&gt;</option>" in fast
+    # The id and the label, not every column of the team.
+    [query] = queries.captured_queries
+    columns = query["sql"].split(" FROM ")[0]
+    assert '"name"' in columns and '"description"' not in columns
