@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from carehub.bulk import BulkTable
+from carehub.bulk import BulkTable, bulk_load
 from patients.models import Patient
 from referrals.models import (
     ConsentMethod,
@@ -454,30 +454,36 @@ def seed_for_patients(
     managers = {t.team.pk: t.case_manager.pk for t in staff.teams}
     writer = Writer()
     consents: dict = {}
-    for start in range(0, len(patient_ids), BATCH):
-        chunk = patient_ids[start : start + BATCH]
-        rows = Patient.objects.filter(pk__in=chunk).values_list(
-            "pk", "care_team_id", "primary_coordinator_id"
-        )
-        for patient_id, team_id, coordinator_id in rows:
-            referrer = coordinator_id or rng.choice(coordinators.get(team_id) or [None])
-            if referrer is None:
-                continue
-            if rng.random() < 0.1:
-                referrer = managers.get(team_id, referrer)
-            draw = rng.random()
-            count = 0 if draw < 0.68 else 1 if draw < 0.93 else 2
-            # Distinct services per patient: the duplicate guard holds in demo data too.
-            for service in rng.sample(services, count):
-                story = _story(
-                    rng=rng,
-                    now=now,
-                    referral_id=writer.id(Referral),
-                    patient_id=patient_id,
-                    referrer_id=referrer,
-                    service=None if rng.random() < 0.05 else service,
-                )
-                _add(writer, story, consents=consents, rng=rng)
-        writer.flush()
-        progress(len(chunk))
-    writer.finish()
+    ordered = sorted(patient_ids)
+    with bulk_load([SharingConsent, Referral, ReferralTransition, ContactLogEntry, ReferralEvent]):
+        for start in range(0, len(ordered), BATCH):
+            chunk = ordered[start : start + BATCH]
+            wanted = set(chunk)
+            # A range of ids, not 5,000 parameters (the patients are numbered in a run).
+            rows = Patient.objects.filter(pk__gte=chunk[0], pk__lte=chunk[-1]).values_list(
+                "pk", "care_team_id", "primary_coordinator_id"
+            )
+            for patient_id, team_id, coordinator_id in rows:
+                if patient_id not in wanted:
+                    continue
+                referrer = coordinator_id or rng.choice(coordinators.get(team_id) or [None])
+                if referrer is None:
+                    continue
+                if rng.random() < 0.1:
+                    referrer = managers.get(team_id, referrer)
+                draw = rng.random()
+                count = 0 if draw < 0.68 else 1 if draw < 0.93 else 2
+                # Distinct services per patient: the duplicate guard holds in demo data too.
+                for service in rng.sample(services, count):
+                    story = _story(
+                        rng=rng,
+                        now=now,
+                        referral_id=writer.id(Referral),
+                        patient_id=patient_id,
+                        referrer_id=referrer,
+                        service=None if rng.random() < 0.05 else service,
+                    )
+                    _add(writer, story, consents=consents, rng=rng)
+            writer.flush()
+            progress(len(chunk))
+        writer.finish()

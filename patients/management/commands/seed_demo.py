@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from tqdm import tqdm
 
-from carehub.bulk import analyze_allowed
+from carehub.bulk import analyze_allowed, analyzed_tables
 from patients import demo
 
 
@@ -102,9 +102,13 @@ class Command(BaseCommand):
                     staff=staff, patient_ids=patient_ids, rng=rng, progress=bar.update
                 )
         if connection.vendor == "postgresql" and analyze_allowed():
-            # Fresh statistics, or the planner ignores the search indexes after a bulk load.
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+            # Fresh statistics, or the planner ignores the search indexes after a bulk load:
+            # for the tables the bulk loads have not analysed already (teams, staff, the
+            # service directory ...).
+            rest = sorted(set(connection.introspection.table_names()) - analyzed_tables)
+            if rest:
+                with connection.cursor() as cursor:
+                    cursor.execute("ANALYZE " + ", ".join(map(connection.ops.quote_name, rest)))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {patients} patients in {team_count} teams. "
