@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.db.models import QuerySet
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
@@ -37,14 +38,28 @@ class PatientForm(forms.ModelForm):
         teams = teams_of(user).filter(is_active=True)
         if self.instance.pk:
             teams = teams | teams_of(user).filter(pk=self.instance.care_team_id)
-        self.fields["care_team"].queryset = teams.distinct()
-        staff = team_staff(teams.values("pk"))
+        teams = teams.distinct()
+        self.fields["care_team"].queryset = teams
+        staff = team_staff(self._staff_teams(teams))
         self.fields["primary_coordinator"].queryset = staff
         self.fields["case_manager"].queryset = staff
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
         if teams.count() == 1 and not self.instance.pk:
             self.fields["care_team"].initial = teams.first()
+
+    def _staff_teams(self, teams) -> list[int] | QuerySet:
+        """The team whose staff the coordinator and case manager selects offer: the team
+        chosen in the form (a move to another team offers the new team's staff once it is
+        chosen), else the patient's, else every team of the user (a new patient before a
+        team is chosen). Only a team's members may coordinate or manage its patients
+        (Patient.clean), so no other choice could be saved."""
+        chosen = str(self.data.get(self.add_prefix("care_team"), "")) if self.is_bound else ""
+        if chosen.isdigit() and teams.filter(pk=chosen).exists():
+            return [int(chosen)]
+        if self.instance.pk and self.instance.care_team_id:
+            return [self.instance.care_team_id]
+        return teams.values("pk")
 
 
 class PatientCreateForm(PatientForm):

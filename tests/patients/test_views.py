@@ -286,6 +286,48 @@ def test_edit_saves_changes(coordinator_client, patient):
     assert patient.city == "Lowell" and patient.version == 2
 
 
+def staff_options(response, field: str) -> set[int]:
+    return {user.pk for user in response.context["form"].fields[field].queryset}
+
+
+def test_edit_offers_the_staff_of_the_patients_team_then_of_the_team_chosen(
+    client, team_a, team_b, coordinator, coordinator_b, patient
+):
+    both = UserFactory(role=Role.COORDINATOR, teams=[team_a, team_b])
+    client.force_login(both)
+    url = reverse("patients:edit", args=[patient.pk])
+    page = client.get(url)
+    for field in ("primary_coordinator", "case_manager"):
+        assert coordinator.pk in staff_options(page, field)
+        assert coordinator_b.pk not in staff_options(page, field)
+    # A move to team B with team A's coordinator: refused, nothing saved, and the form
+    # now offers team B's staff.
+    moved = client.post(url, form_data(patient, care_team=team_b.pk))
+    assert "primary_coordinator" in moved.context["form"].errors
+    assert coordinator_b.pk in staff_options(moved, "primary_coordinator")
+    assert coordinator.pk not in staff_options(moved, "primary_coordinator")
+    patient.refresh_from_db()
+    assert patient.care_team_id == team_a.pk
+    saved = client.post(
+        url,
+        form_data(
+            patient, care_team=team_b.pk, primary_coordinator=coordinator_b.pk, case_manager=""
+        ),
+    )
+    assert saved.status_code == 302, saved.context["form"].errors
+    patient.refresh_from_db()
+    assert (patient.care_team_id, patient.primary_coordinator_id) == (team_b.pk, coordinator_b.pk)
+
+
+def test_a_new_patient_before_a_team_is_chosen_offers_every_teams_staff(
+    client, team_a, team_b, coordinator, coordinator_b
+):
+    both = UserFactory(role=Role.COORDINATOR, teams=[team_a, team_b])
+    client.force_login(both)
+    page = client.get(reverse("patients:create"))
+    assert {coordinator.pk, coordinator_b.pk, both.pk} <= staff_options(page, "primary_coordinator")
+
+
 def test_stale_edit_is_refused_with_a_message(coordinator_client, patient):
     stale = form_data(patient, city="Boston")
     coordinator_client.post(
