@@ -1,11 +1,13 @@
-"""Admin: care plans with their needs, goals and tasks inline. Statuses and versions are
-read-only here: they move through careplans.transitions (the pages), which records who
-moved what and why. Records are created on the pages for the same reason."""
+"""Admin: care plans with their needs, goals and tasks inline. Statuses are read-only
+here: they move through careplans.transitions (the pages), which records who moved what
+and why. Records are created on the pages for the same reason. Edits check and move the
+version as the pages do (carehub.admin_versions)."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from audit.admin import AuditedDeletionMixin, ReadOnlyAdminMixin
+from carehub.admin_versions import VersionedAdminMixin
 from careplans.models import CarePlan, CarePlanNeed, CarePlanReview, Goal, StatusChange, Task
 
 
@@ -22,7 +24,7 @@ class NeedInline(admin.TabularInline):
     extra = 0
 
 
-class GoalInline(NoAddNoDeleteMixin, admin.TabularInline):
+class GoalInline(VersionedAdminMixin, NoAddNoDeleteMixin, admin.TabularInline):
     model = Goal
     extra = 0
     fields = ["description", "category", "priority", "status", "target_date", "owner", "version"]
@@ -31,7 +33,7 @@ class GoalInline(NoAddNoDeleteMixin, admin.TabularInline):
     show_change_link = True
 
 
-class TaskInline(NoAddNoDeleteMixin, admin.TabularInline):
+class TaskInline(VersionedAdminMixin, NoAddNoDeleteMixin, admin.TabularInline):
     model = Task
     fk_name = "care_plan"
     extra = 0
@@ -64,7 +66,9 @@ class ReviewDueFilter(admin.SimpleListFilter):
 
 
 @admin.register(CarePlan)
-class CarePlanAdmin(AuditedDeletionMixin, NoAddNoDeleteMixin, admin.ModelAdmin):
+class CarePlanAdmin(
+    VersionedAdminMixin, AuditedDeletionMixin, NoAddNoDeleteMixin, admin.ModelAdmin
+):
     list_display = [
         "pk", "title", "patient", "status", "period_start", "next_review_date", "author",
     ]  # fmt: skip
@@ -79,7 +83,7 @@ class CarePlanAdmin(AuditedDeletionMixin, NoAddNoDeleteMixin, admin.ModelAdmin):
 
 
 @admin.register(Goal)
-class GoalAdmin(NoAddNoDeleteMixin, admin.ModelAdmin):
+class GoalAdmin(VersionedAdminMixin, NoAddNoDeleteMixin, admin.ModelAdmin):
     list_display = ["pk", "description", "care_plan", "status", "priority", "target_date"]
     list_filter = ["status", "priority", "category"]
     search_fields = ["description", "care_plan__patient__mrn"]
@@ -89,7 +93,7 @@ class GoalAdmin(NoAddNoDeleteMixin, admin.ModelAdmin):
 
 
 @admin.register(Task)
-class TaskAdmin(NoAddNoDeleteMixin, admin.ModelAdmin):
+class TaskAdmin(VersionedAdminMixin, NoAddNoDeleteMixin, admin.ModelAdmin):
     list_display = ["pk", "description", "patient", "assignee", "due_at", "status", "priority"]
     list_filter = ["status", "priority", ("due_at", admin.DateFieldListFilter)]
     search_fields = ["description", "patient__mrn"]

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from audit.admin import AuditedDeletionMixin, ReadOnlyAdmin
+from carehub.admin_versions import VersionedAdminMixin
 from patients.models import Patient, PatientEvent, RelatedPerson
 
 
@@ -24,7 +25,7 @@ class PatientEventInline(admin.TabularInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(AuditedDeletionMixin, admin.ModelAdmin):
+class PatientAdmin(VersionedAdminMixin, AuditedDeletionMixin, admin.ModelAdmin):
     list_display = [
         "mrn", "family_name", "given_name", "date_of_birth", "status", "risk_level",
         "care_team", "primary_coordinator", "updated_at",
@@ -33,7 +34,8 @@ class PatientAdmin(AuditedDeletionMixin, admin.ModelAdmin):
     search_fields = ["mrn", "family_name", "given_name"]
     list_select_related = ["care_team", "primary_coordinator"]
     autocomplete_fields = ["care_team", "primary_coordinator", "case_manager"]
-    # Status and version move only through patients.services; admins use the pages for that.
+    # Status moves only through patients.services (admins use the pages for that); edits
+    # check and move the version as the pages do (carehub.admin_versions).
     readonly_fields = ["status", "status_reason", "version", "created_at", "updated_at"]
     inlines = [RelatedPersonInline, PatientEventInline]
     date_hierarchy = "created_at"

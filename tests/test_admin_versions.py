@@ -1,0 +1,141 @@
+"""Admin edits check and move a record's version as the pages do (carehub.admin_versions):
+an admin's save on a version that is no longer current is refused and changes nothing,
+and a saved admin edit makes a page edit opened before it stale."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+from django.urls import reverse
+
+from careplans.models import Goal
+from patients import services
+from patients.models import Patient
+from patients.services import StaleEdit
+from tests.careplans.factories import CarePlanFactory, GoalFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class _Form(HTMLParser):
+    """The values a browser would submit from the page's change form."""
+
+    def __init__(self):
+        super().__init__()
+        self.data: dict[str, list[str]] = {}
+        self._select = None
+        self._textarea = None
+        self._in_form = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and attrs.get("id", "").endswith("_form"):
+            self._in_form = True
+        if not self._in_form or "name" not in attrs and tag in ("input", "select", "textarea"):
+            return
+        if tag == "input" and attrs.get("type") not in ("submit", "button", "file"):
+            ticked = attrs.get("type") in ("checkbox", "radio")
+            if ticked and "checked" not in attrs:
+                return
+            value = attrs.get("value", "on" if ticked else "")
+            self.data.setdefault(attrs["name"], []).append(value)
+        elif tag == "select":
+            self._select = attrs["name"]
+            self.data.setdefault(self._select, [])
+        elif tag == "option" and self._select and "selected" in attrs:
+            self.data[self._select].append(attrs.get("value", ""))
+        elif tag == "textarea":
+            self._textarea = attrs["name"]
+            self.data[self._textarea] = [""]
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.data[self._textarea][0] += (
+                data.lstrip("\n") if not self.data[self._textarea][0] else data
+            )
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+        elif tag == "form":
+            self._in_form = False
+
+
+def change_form(client, url: str) -> dict:
+    page = client.get(url)
+    assert page.status_code == 200
+    parser = _Form()
+    parser.feed(page.content.decode())
+    return {
+        name: values if len(values) > 1 else (values or [""])[0]
+        for name, values in parser.data.items()
+    }
+
+
+@pytest.fixture
+def admin_client_(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def test_an_admin_edit_moves_the_version_and_a_page_edit_opened_before_it_is_stale(
+    admin_client_, admin_user, coordinator, patient
+):
+    url = reverse("admin:patients_patient_change", args=[patient.pk])
+    data = change_form(admin_client_, url)
+    assert data["loaded_version"] == str(patient.version)
+    opened_on_the_page = patient.version
+
+    saved = admin_client_.post(url, {**data, "city": "Lowell"})
+    assert saved.status_code == 302
+    patient.refresh_from_db()
+    assert (patient.city, patient.version) == ("Lowell", opened_on_the_page + 1)
+
+    with pytest.raises(StaleEdit):
+        services.patient_update(
+            patient=patient,
+            by=coordinator,
+            data={"city": "Boston"},
+            expected_version=opened_on_the_page,
+        )
+    patient.refresh_from_db()
+    assert patient.city == "Lowell"
+
+
+def test_an_admin_edit_on_a_stale_version_is_refused_and_changes_nothing(
+    admin_client_, coordinator, patient
+):
+    url = reverse("admin:patients_patient_change", args=[patient.pk])
+    data = change_form(admin_client_, url)
+    services.patient_update(
+        patient=patient, by=coordinator, data={"city": "Boston"}, expected_version=patient.version
+    )
+
+    refused = admin_client_.post(url, {**data, "given_name": "Changed"})
+    assert refused.status_code == 200
+    assert "Someone else saved this patient after you opened it" in refused.content.decode()
+    current = Patient.objects.get(pk=patient.pk)
+    assert (current.city, current.given_name) == ("Boston", patient.given_name)
+    assert current.version == patient.version + 1
+
+
+def test_a_stale_goal_in_the_care_plans_admin_is_refused(admin_client_, coordinator, patient):
+    plan = CarePlanFactory(patient=patient, author=coordinator)
+    goal = GoalFactory(care_plan=plan)
+    url = reverse("admin:careplans_careplan_change", args=[plan.pk])
+    data = change_form(admin_client_, url)
+    goal_fields = [
+        name for name, value in data.items() if name.endswith("-id") and value == str(goal.pk)
+    ]
+    assert goal_fields, "the goal is inline on its plan"
+    prefix = goal_fields[0].rsplit("-", 1)[0]
+    assert data[f"{prefix}-loaded_version"] == str(goal.version)
+    Goal.objects.filter(pk=goal.pk).update(version=goal.version + 1)  # saved on a page meanwhile
+
+    refused = admin_client_.post(url, {**data, f"{prefix}-description": "Changed in admin"})
+    assert refused.status_code == 200
+    assert "Someone else saved this goal after you opened it" in refused.content.decode()
+    assert Goal.objects.get(pk=goal.pk).description == goal.description
