@@ -21,7 +21,7 @@ from assessments.models import (
     IdentifiedNeed,
     ScreeningTemplate,
 )
-from carehub.bulk import BulkTable, bulk_load
+from carehub.bulk import BulkTable, bulk_load, rows_in_batches
 from patients.models import Patient, PatientStatus
 
 CHUNK = 5_000
@@ -161,19 +161,15 @@ def seed_for_patients(
         progress(len(patient_ids))
         return
     seeder = _Seeder(rng=rng, staff=staff, template=template)
-    ordered = sorted(patient_ids)
+    active = Patient.objects.filter(status=PatientStatus.ACTIVE)
+    batches = rows_in_batches(active, patient_ids, CHUNK, "care_team_id", "preferred_language")
     with bulk_load([table.model for table in seeder.tables]):
-        for start in range(0, len(ordered), CHUNK):
-            chunk = ordered[start : start + CHUNK]
-            wanted = set(chunk)
-            rows = Patient.objects.filter(
-                pk__gte=chunk[0], pk__lte=chunk[-1], status=PatientStatus.ACTIVE
-            ).values_list("pk", "care_team_id", "preferred_language")
+        for count, rows in batches:
             for patient_id, team_id, language in rows:
-                if patient_id in wanted and rng.random() < 0.25:
+                if rng.random() < 0.25:
                     seeder.patient(patient_id=patient_id, team_id=team_id, language=language)
             for table in seeder.tables:
                 table.flush()
-            progress(len(chunk))
+            progress(count)
         for table in seeder.tables:
             table.finish()

@@ -19,7 +19,7 @@ from benefits.models import (
     PriorAuthorisation,
     RequiredDocument,
 )
-from carehub.bulk import BulkTable, bulk_load
+from carehub.bulk import BulkTable, bulk_load, rows_in_batches
 from patients.models import Patient
 
 CHUNK = 5_000
@@ -71,17 +71,12 @@ def seed_for_patients(
          "occurred_at"],
     )  # fmt: skip
     tables = [coverages, authorisations, applications, documents, history]
-    ordered = sorted(patient_ids)
+    batches = rows_in_batches(
+        Patient.objects, patient_ids, CHUNK, "care_team_id", "insurance_member_id"
+    )
     with bulk_load([t.model for t in tables]):
-        for start in range(0, len(ordered), CHUNK):
-            chunk = ordered[start : start + CHUNK]
-            wanted = set(chunk)
-            rows = Patient.objects.filter(pk__gte=chunk[0], pk__lte=chunk[-1]).values_list(
-                "pk", "care_team_id", "insurance_member_id"
-            )
+        for count, rows in batches:
             for patient_id, team_id, member_id in rows:
-                if patient_id not in wanted:
-                    continue
                 coverage_id = None
                 if rng.random() < 0.75:
                     payer, plan = rng.choice(PAYERS)
@@ -145,6 +140,6 @@ def seed_for_patients(
                     )  # fmt: skip
             for table in tables:
                 table.flush()
-            progress(len(chunk))
+            progress(count)
         for table in tables:
             table.finish()

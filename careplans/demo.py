@@ -24,7 +24,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from carehub.bulk import BulkTable, bulk_load
+from carehub.bulk import BulkTable, bulk_load, rows_in_batches
 from careplans.models import (
     AchievementStatus,
     CarePlan,
@@ -473,22 +473,18 @@ def seed_for_patients(
 ) -> None:
     """Care plans, goals, progress and tasks for the demo patients (see module docstring)."""
     seeder = _Seeder(rng=rng, staff=staff)
-    ordered = sorted(patient_ids)
+    batches = rows_in_batches(
+        Patient.objects, patient_ids, CHUNK, "care_team_id", "primary_coordinator_id", "status"
+    )
     with bulk_load([table.model for table in seeder.tables]):
-        for start in range(0, len(ordered), CHUNK):
-            chunk = ordered[start : start + CHUNK]
-            wanted = set(chunk)
-            rows = Patient.objects.filter(pk__gte=chunk[0], pk__lte=chunk[-1]).values_list(
-                "pk", "care_team_id", "primary_coordinator_id", "status"
-            )
+        for count, rows in batches:
             for patient_id, team_id, coordinator_id, status in rows:
-                if patient_id in wanted:
-                    seeder.patient(
-                        patient_id=patient_id,
-                        team_id=team_id,
-                        coordinator_id=coordinator_id,
-                        status=status,
-                    )
+                seeder.patient(
+                    patient_id=patient_id,
+                    team_id=team_id,
+                    coordinator_id=coordinator_id,
+                    status=status,
+                )
             seeder.flush()
-            progress(len(chunk))
+            progress(count)
         seeder.finish()

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
-from carehub.bulk import BulkTable, bulk_load
+from carehub.bulk import BulkTable, bulk_load, rows_in_batches
 from patients.models import Patient, PatientStatus
 from programs.models import Enrolment, EnrolmentTransition, Program, ProgramKind, Session
 
@@ -70,16 +70,11 @@ def seed_for_patients(
     sessions = BulkTable(Session, ["enrolment_id", "held_on", "status", "topic", "note",
                                    "recorded_by_id", "created_at"])  # fmt: skip
     tables = [enrolments, transitions, sessions]
-    ordered = sorted(patient_ids)
+    active = Patient.objects.filter(status=PatientStatus.ACTIVE)
     with bulk_load([t.model for t in tables]):
-        for start in range(0, len(ordered), CHUNK):
-            chunk = ordered[start : start + CHUNK]
-            wanted = set(chunk)
-            rows = Patient.objects.filter(
-                pk__gte=chunk[0], pk__lte=chunk[-1], status=PatientStatus.ACTIVE
-            ).values_list("pk", "care_team_id")
+        for count, rows in rows_in_batches(active, patient_ids, CHUNK, "care_team_id"):
             for patient_id, team_id in rows:
-                if patient_id not in wanted or rng.random() >= 0.08 or team_id not in managers:
+                if rng.random() >= 0.08 or team_id not in managers:
                     continue
                 program = rng.choice(programs[team_id])
                 manager = managers[team_id]
@@ -125,6 +120,6 @@ def seed_for_patients(
                     )  # fmt: skip
             for table in tables:
                 table.flush()
-            progress(len(chunk))
+            progress(count)
         for table in tables:
             table.finish()

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from carehub.bulk import BulkTable, bulk_load
+from carehub.bulk import BulkTable, bulk_load, rows_in_batches
 from patients.models import Patient
 from referrals.models import (
     ConsentMethod,
@@ -454,18 +454,12 @@ def seed_for_patients(
     managers = {t.team.pk: t.case_manager.pk for t in staff.teams}
     writer = Writer()
     consents: dict = {}
-    ordered = sorted(patient_ids)
+    batches = rows_in_batches(
+        Patient.objects, patient_ids, BATCH, "care_team_id", "primary_coordinator_id"
+    )
     with bulk_load([SharingConsent, Referral, ReferralTransition, ContactLogEntry, ReferralEvent]):
-        for start in range(0, len(ordered), BATCH):
-            chunk = ordered[start : start + BATCH]
-            wanted = set(chunk)
-            # A range of ids, not 5,000 parameters (the patients are numbered in a run).
-            rows = Patient.objects.filter(pk__gte=chunk[0], pk__lte=chunk[-1]).values_list(
-                "pk", "care_team_id", "primary_coordinator_id"
-            )
+        for count, rows in batches:
             for patient_id, team_id, coordinator_id in rows:
-                if patient_id not in wanted:
-                    continue
                 referrer = coordinator_id or rng.choice(coordinators.get(team_id) or [None])
                 if referrer is None:
                     continue
@@ -485,5 +479,5 @@ def seed_for_patients(
                     )
                     _add(writer, story, consents=consents, rng=rng)
             writer.flush()
-            progress(len(chunk))
+            progress(count)
         writer.finish()
