@@ -142,6 +142,8 @@ TEMPLATES = [
                 "accounts.context_processors.navigation",
                 "reminders.context_processors.notifications",
             ],
+            # {{ record|label:"status" }}: a choice's label without get_FOO_display's cost.
+            "builtins": ["carehub.labels"],
         },
     },
 ]
