@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from audit.admin import AuditedDeletionMixin, ReadOnlyAdmin
 from carehub.admin_versions import VersionedAdminMixin
+from patients import services
 from patients.models import Patient, PatientEvent, RelatedPerson
 
 
@@ -40,6 +41,18 @@ class PatientAdmin(VersionedAdminMixin, AuditedDeletionMixin, admin.ModelAdmin):
     inlines = [RelatedPersonInline, PatientEventInline]
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:
+            # As an edit on the pages: the patient's event, and reminders (consents, staff,
+            # status ...) brought in line, in the admin's transaction.
+            fields = {field.name for field in Patient._meta.concrete_fields}
+            services.patient_edited(
+                patient=obj,
+                by=request.user,
+                changed=[name for name in form.changed_data if name in fields],
+            )
 
 
 @admin.register(RelatedPerson)

@@ -102,9 +102,20 @@ def patient_update(*, patient: Patient, by: User, data: dict, expected_version: 
     )
     if not won:
         raise StaleEdit(_("patient"))
+    patient_edited(patient=candidate, by=by, changed=changed)
+    candidate.refresh_from_db()
+    return candidate
+
+
+def patient_edited(*, patient: Patient, by: User, changed: list[str]) -> None:
+    """What follows a saved edit of the ``changed`` fields, wherever it was made (the
+    pages, the API, Django admin): the patient's event, and the dependent work (reminders
+    ...) when a field it follows changed. In the edit's transaction."""
+    if not changed:
+        return
     # Field names only: values may be PHI and the history is shown to the whole team.
     PatientEvent.objects.create(
-        patient=candidate,
+        patient=patient,
         kind=PatientEventKind.UPDATED,
         actor=by,
         to_value=", ".join(str(Patient._meta.get_field(name).verbose_name) for name in changed)[
@@ -112,9 +123,7 @@ def patient_update(*, patient: Patient, by: User, data: dict, expected_version: 
         ],
     )
     if WATCHED_FIELDS.intersection(changed):
-        patients_changed([candidate.pk])
-    candidate.refresh_from_db()
-    return candidate
+        patients_changed([patient.pk])
 
 
 @transaction.atomic

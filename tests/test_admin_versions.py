@@ -139,3 +139,25 @@ def test_a_stale_goal_in_the_care_plans_admin_is_refused(admin_client_, coordina
     assert refused.status_code == 200
     assert "Someone else saved this goal after you opened it" in refused.content.decode()
     assert Goal.objects.get(pk=goal.pk).description == goal.description
+
+
+def test_an_admin_edit_records_the_event_and_brings_dependent_work_in_line(
+    admin_client_, admin_user, patient
+):
+    from patients import hooks
+    from patients.models import PatientEvent, PatientEventKind
+
+    Patient.objects.filter(pk=patient.pk).update(consent_sms=True)
+    synced = []
+    hooks.register_patient_sync(synced.append)
+    try:
+        url = reverse("admin:patients_patient_change", args=[patient.pk])
+        data = change_form(admin_client_, url)
+        data.pop("consent_sms", None)  # the box unticked: SMS consent withdrawn
+        assert admin_client_.post(url, data).status_code == 302
+    finally:
+        hooks._syncs.remove(synced.append)
+    assert synced == [patient.pk]
+    event = PatientEvent.objects.get(patient=patient, kind=PatientEventKind.UPDATED)
+    assert event.actor == admin_user and "text messages" in event.to_value
+    assert not Patient.objects.get(pk=patient.pk).consent_sms
