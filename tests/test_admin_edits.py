@@ -1,6 +1,8 @@
-"""Admin edits check and move a record's version as the pages do (carehub.admin_versions):
-an admin's save on a version that is no longer current is refused and changes nothing,
-and a saved admin edit makes a page edit opened before it stale."""
+"""Django admin edits behave as the same edits on the pages: they check and move a record's
+version (carehub.admin_versions), so a save on a version that is no longer current is
+refused and changes nothing and a saved admin edit makes a page edit opened before it
+stale; and they are followed by what follows the pages' edits (the patient's event,
+reminders brought in line)."""
 
 from __future__ import annotations
 
@@ -161,3 +163,38 @@ def test_an_admin_edit_records_the_event_and_brings_dependent_work_in_line(
     event = PatientEvent.objects.get(patient=patient, kind=PatientEventKind.UPDATED)
     assert event.actor == admin_user and "text messages" in event.to_value
     assert not Patient.objects.get(pk=patient.pk).consent_sms
+
+
+def test_a_tasks_due_time_changed_in_admin_moves_its_reminders(admin_client_, coordinator, patient):
+    import datetime
+
+    from django.utils import timezone
+
+    from careplans import services as careplan_services
+    from careplans.models import Task
+    from reminders.models import Reminder, ReminderKind
+
+    task = careplan_services.task_create(
+        patient=patient,
+        by=coordinator,
+        data={
+            "description": "Call back",
+            "due_at": timezone.now() + datetime.timedelta(days=2),
+            "assignee": coordinator,
+        },
+    )
+
+    def due_reminder():
+        return Reminder.objects.about(task).pending().get(kind=ReminderKind.TASK_DUE)
+
+    before = due_reminder()
+    url = reverse("admin:careplans_task_change", args=[task.pk])
+    data = change_form(admin_client_, url)
+    later = timezone.localtime(task.due_at + datetime.timedelta(days=3))
+    data |= {"due_at_0": later.date().isoformat(), "due_at_1": later.strftime("%H:%M:%S")}
+    assert admin_client_.post(url, data).status_code == 302
+
+    task = Task.objects.get(pk=task.pk)
+    assert task.due_at > before.due_at + datetime.timedelta(days=2)
+    moved = due_reminder()
+    assert moved.pk == before.pk and moved.due_at == task.due_at
