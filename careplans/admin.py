@@ -8,39 +8,25 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.admin import AuditedDeletionMixin, ReadOnlyAdminMixin
 from carehub.admin_versions import VersionedAdminMixin
-from careplans import reminder_rules
 from careplans.models import CarePlan, CarePlanNeed, CarePlanReview, Goal, StatusChange, Task
-
-# An admin's edit of these brings the record's reminders in line, as the same edit on the
-# pages does (careplans.services): the review date, a goal's target date or owner, a
-# task's due time or assignee.
-REMINDER_FIELDS = {
-    CarePlan: ({"next_review_date"}, reminder_rules.care_plan_reminders_sync),
-    Goal: ({"target_date", "owner"}, reminder_rules.goal_reminders_sync),
-    Task: ({"due_at", "assignee"}, reminder_rules.task_reminders_sync),
-}
-
-
-def _follow_up(record, changed: list[str]) -> None:
-    fields, sync = REMINDER_FIELDS[type(record)]
-    if fields.intersection(changed):
-        sync(record)
+from careplans.services import REMINDER_FIELDS, reminders_follow_edit
 
 
 class RemindersFollowEditsMixin:
-    """Admin saves of care plans, goals and tasks (inline ones too) resync reminders."""
+    """Admin saves of care plans, goals and tasks (inline ones too) resync reminders as
+    the same edits on the pages do (careplans.services.REMINDER_FIELDS)."""
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change:
-            _follow_up(obj, form.changed_data)
+            reminders_follow_edit(obj, form.changed_data)
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
         for inline_form in formset.forms:
             record = inline_form.instance
             if type(record) in REMINDER_FIELDS and record.pk and inline_form.has_changed():
-                _follow_up(record, inline_form.changed_data)
+                reminders_follow_edit(record, inline_form.changed_data)
 
 
 class NoAddNoDeleteMixin:

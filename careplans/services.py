@@ -64,6 +64,23 @@ TASK_FIELDS = [
 Needs = dict[str, list[str]]
 
 
+# Edited fields after which a record's reminders are brought in line, wherever the edit
+# was made (these services, Django admin): the review date, a goal's target date or owner,
+# a task's due time or assignee.
+REMINDER_FIELDS = {
+    CarePlan: ({"next_review_date"}, reminder_rules.care_plan_reminders_sync),
+    Goal: ({"target_date", "owner"}, reminder_rules.goal_reminders_sync),
+    Task: ({"due_at", "assignee"}, reminder_rules.task_reminders_sync),
+}
+
+
+def reminders_follow_edit(record: CarePlan | Goal | Task, changed) -> None:
+    """Resync ``record``'s reminders if a field they follow is among ``changed``."""
+    fields, sync = REMINDER_FIELDS[type(record)]
+    if fields.intersection(changed):
+        sync(record)
+
+
 def _refuse_if_closed(care_plan: CarePlan) -> None:
     if not care_plan.is_open:
         raise ValidationError(
@@ -147,8 +164,7 @@ def careplan_update(
             CarePlan.objects, pk=candidate.pk, expected={"version": expected_version}, changes={}
         )
     candidate.refresh_from_db()
-    if "next_review_date" in changed:
-        reminder_rules.care_plan_reminders_sync(candidate)
+    reminders_follow_edit(candidate, changed)
     return candidate
 
 
@@ -225,8 +241,7 @@ def goal_update(*, goal: Goal, by: User, data: dict, expected_version: int) -> G
         if not won:
             raise StaleEdit(_("goal"))
         candidate.refresh_from_db()
-        if {"target_date", "owner"} & set(changed):
-            reminder_rules.goal_reminders_sync(candidate)
+        reminders_follow_edit(candidate, changed)
     return candidate
 
 
