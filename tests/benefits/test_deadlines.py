@@ -305,6 +305,8 @@ def test_authorisation_factory_rows(patient):
 def test_the_appeal_reminder_reads_without_clinical_detail(patient, case_manager):
     from reminders.messages import render_reminder
 
+    patient.family_name = "Zanderwick"
+    patient.save(update_fields=["family_name"])
     denied = BenefitApplicationFactory(patient=patient, case_manager=case_manager, state=A.DENIED)
     [reminder] = pending(denied, ReminderKind.APPEAL_DEADLINE)
     message = render_reminder(reminder, now=reminder.send_at)

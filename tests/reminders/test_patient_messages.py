@@ -158,6 +158,7 @@ def test_no_clinical_detail_reaches_the_patient(consenting, settings, tmp_path):
     settings.REMINDERS_QUIET_HOURS = "00:00-00:00"
     settings.REMINDERS_SMS_BACKEND = "reminders.sms.FileSmsBackend"
     settings.REMINDERS_SMS_FILE_PATH = str(tmp_path)
+    consenting.given_name, consenting.family_name = "Quillonia", "Zanderwick"
     consenting.status_reason = MARKER
     consenting.insurance_payer = MARKER
     consenting.insurance_member_id = MARKER
