@@ -16,6 +16,7 @@ from assessments.forms import AssessmentForm, NeedAddressForm, NeedResolveForm, 
 from assessments.models import Question, ScreeningTemplate
 from assessments.permissions import access_assessment, access_need
 from assessments.selectors import assessment_contents, suggested_services
+from carehub.refusals import refusal_shown_on
 from patients.permissions import access_patient
 
 
@@ -43,7 +44,7 @@ def assessment_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
         initial={"language": language},
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             assessment = services.assessment_record(
                 patient=patient,
                 template=template,
@@ -54,9 +55,6 @@ def assessment_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
                 included_optional=form.cleaned_data["included_optional"],
                 notes=form.cleaned_data["notes"],
             )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
             messages.success(request, _("Assessment recorded."))
             return redirect("assessments:detail", pk=assessment.pk)
     return render(
@@ -132,11 +130,8 @@ def need_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     need = access_need(request.user, pk, perm="assessments.change_identifiedneed")
     form = NeedResolveForm(request.POST or None, patient=need.patient)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.need_resolve(need=need, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
             messages.success(request, _("Need marked resolved."))
             return redirect("patients:detail", pk=need.patient_id)
     return render(

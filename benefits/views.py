@@ -31,6 +31,7 @@ from benefits.permissions import (
     access_document,
 )
 from benefits.selectors import application_contents, casework_for
+from carehub.refusals import refusal_shown_on
 from patients.permissions import access_patient
 
 A = ApplicationStatus
@@ -71,11 +72,8 @@ def coverage_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
     patient = access_patient(request.user, patient_pk, perm="benefits.add_coverage")
     form = CoverageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.coverage_create(patient=patient, by=request.user, data=form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
             messages.success(request, _("Coverage added."))
             return redirect("patients:detail", pk=patient.pk)
     return _form_page(
@@ -93,18 +91,13 @@ def coverage_edit(request: HttpRequest, pk: int) -> HttpResponse:
     coverage = access_coverage(request.user, pk, perm="benefits.change_coverage")
     form = CoverageForm(request.POST or None, instance=coverage)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.coverage_update(
                 coverage=coverage,
                 by=request.user,
                 data=form.cleaned_data,
                 expected_version=form.cleaned_data["version"],
             )
-        except services.StaleEdit as stale:
-            form.add_error(None, str(stale))
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
             messages.success(request, _("Coverage saved."))
             return redirect("patients:detail", pk=coverage.patient_id)
     return _form_page(
@@ -122,11 +115,8 @@ def authorisation_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
     patient = access_patient(request.user, patient_pk, perm="benefits.add_priorauthorisation")
     form = AuthorisationForm(request.POST or None, patient=patient)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.authorisation_create(patient=patient, by=request.user, data=form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
             messages.success(request, _("Prior authorisation added."))
             return redirect("patients:detail", pk=patient.pk)
     return _form_page(
@@ -148,18 +138,13 @@ def authorisation_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None, instance=authorisation, patient=authorisation.patient
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.authorisation_update(
                 authorisation=authorisation,
                 by=request.user,
                 data=form.cleaned_data,
                 expected_version=form.cleaned_data["version"],
             )
-        except services.StaleEdit as stale:
-            form.add_error(None, str(stale))
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
             messages.success(request, _("Prior authorisation saved."))
             return redirect("patients:detail", pk=authorisation.patient_id)
     return _form_page(
@@ -180,7 +165,7 @@ def application_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
     patient = access_patient(request.user, patient_pk, perm="benefits.add_benefitapplication")
     form = ApplicationCreateForm(request.POST or None, patient=patient)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             application = services.application_create(
                 patient=patient,
                 by=request.user,
@@ -189,9 +174,6 @@ def application_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
                 data=form.cleaned_data,
                 documents=form.document_names(),
             )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
             messages.success(request, _("Application started."))
             return redirect("benefits:application_detail", pk=application.pk)
     return _form_page(
@@ -237,18 +219,13 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     application = access_application(request.user, pk, perm="benefits.change_benefitapplication")
     form = ApplicationEditForm(request.POST or None, instance=application)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.application_update(
                 application=application,
                 by=request.user,
                 data=form.cleaned_data,
                 expected_version=form.cleaned_data["version"],
             )
-        except services.StaleEdit as stale:
-            form.add_error(None, str(stale))
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
             messages.success(request, _("Application saved."))
             return redirect("benefits:application_detail", pk=application.pk)
     return _form_page(
@@ -275,7 +252,7 @@ def application_transition(request: HttpRequest, pk: int, target: str) -> HttpRe
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal_shown_on(form):
             moved = transitions.application_transition(
                 application=application,
                 by=request.user,
@@ -286,11 +263,6 @@ def application_transition(request: HttpRequest, pk: int, target: str) -> HttpRe
                 decision_due_on=data.get("decision_due_on"),
                 renewal_due_on=data.get("renewal_due_on"),
             )
-        except ValidationError as error:
-            form.add_error(None, error)
-        except (transitions.InvalidTransition, transitions.StaleEdit) as refused:
-            form.add_error(None, str(refused))
-        else:
             messages.success(
                 request, _("Application is now %(status)s.") % {"status": A(target).label.lower()}
             )

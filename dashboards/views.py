@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from audit import context as audit_context
 from audit.models import AuditAction
+from carehub.refusals import refusal_shown_on
 from careplans.selectors import end_of_local_day
 from dashboards import freshness, pages
 from dashboards.forms import CaseloadForm, ReassignForm
@@ -163,7 +163,7 @@ def reassign(request: HttpRequest) -> HttpResponse:
         initial={"patients": [p.pk for p in candidates.patients] if named else []},
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             moved = patient_services.patient_reassign(
                 versions=form.versions(),
                 to=form.cleaned_data["to"],
@@ -171,11 +171,6 @@ def reassign(request: HttpRequest) -> HttpResponse:
                 move_open_tasks=form.cleaned_data["move_open_tasks"],
                 reason=form.cleaned_data["reason"],
             )
-        except ValidationError as error:
-            form.add_error(None, error)
-        except patient_services.StaleEdit as stale:
-            form.add_error(None, str(stale))
-        else:
             messages.success(
                 request,
                 ngettext(

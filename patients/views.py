@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from carehub.refusals import refusal_shown_on
 from patients import services
 from patients.forms import (
     PatientCreateForm,
@@ -92,18 +93,13 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     patient = access_patient(request.user, pk, perm="patients.change_patient")
     form = PatientForm(request.POST or None, instance=patient, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.patient_update(
                 patient=patient,
                 by=request.user,
                 data=form.cleaned_data,
                 expected_version=form.cleaned_data["version"] or 0,
             )
-        except services.StaleEdit as stale:
-            form.add_error(None, str(stale))
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
             messages.success(request, _("Patient details saved."))
             return redirect("patients:detail", pk=patient.pk)
     return render(request, "patients/form.html", {"form": form, "patient": patient})
@@ -118,7 +114,7 @@ def patient_change_status(request: HttpRequest, pk: int) -> HttpResponse:
         initial={"version": patient.version, "status": request.GET.get("status", "discharged")},
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.patient_set_status(
                 patient=patient,
                 by=request.user,
@@ -126,11 +122,6 @@ def patient_change_status(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
                 expected_version=form.cleaned_data["version"],
             )
-        except ValidationError as error:
-            form.add_error(None, error)
-        except (services.StaleEdit, services.InvalidTransition) as refused:
-            form.add_error(None, str(refused))
-        else:
             messages.success(request, _("Patient status changed."))
             return redirect("patients:detail", pk=patient.pk)
     return render(request, "patients/status.html", {"form": form, "patient": patient})

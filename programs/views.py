@@ -4,7 +4,6 @@ outside the user's teams), call one service or transition, render."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from carehub.refusals import refusal_shown_on
 from patients.permissions import access_patient
 from programs import services, transitions
 from programs.forms import EnrolmentForm, EnrolmentTransitionForm, SessionForm
@@ -32,13 +32,10 @@ def enrolment_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
     patient = access_patient(request.user, patient_pk, perm="programs.add_enrolment")
     form = EnrolmentForm(request.POST or None, patient=patient)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             enrolment = services.enrolment_create(
                 patient=patient, by=request.user, **form.cleaned_data
             )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
             messages.success(request, _("Patient referred to the program."))
             return redirect("programs:enrolment_detail", pk=enrolment.pk)
     return render(
@@ -88,7 +85,7 @@ def enrolment_transition(request: HttpRequest, pk: int, target: str) -> HttpResp
         reason_required=target in transitions.ENROLMENT.reason_required,
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             transitions.enrolment_transition(
                 enrolment=enrolment,
                 by=request.user,
@@ -97,11 +94,6 @@ def enrolment_transition(request: HttpRequest, pk: int, target: str) -> HttpResp
                 expected_version=form.cleaned_data["version"],
                 on=form.cleaned_data["on"],
             )
-        except ValidationError as error:
-            form.add_error(None, error)
-        except (transitions.InvalidTransition, transitions.StaleEdit) as refused:
-            form.add_error(None, str(refused))
-        else:
             messages.success(
                 request,
                 _("Enrolment is now %(status)s.")
@@ -127,11 +119,8 @@ def session_create(request: HttpRequest, pk: int) -> HttpResponse:
     enrolment = access_enrolment(request.user, pk, perm="programs.add_session")
     form = SessionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.session_record(enrolment=enrolment, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
             messages.success(request, _("Attendance recorded."))
             return redirect("programs:enrolment_detail", pk=enrolment.pk)
     return render(

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from api.throttling import ReferralLinkThrottle
 from audit import context as audit_context
 from audit.models import AuditAction
+from carehub.refusals import refusal_shown_on
 from patients.permissions import access_patient
 from referrals import links, services
 from referrals.forms import (
@@ -200,18 +201,13 @@ def referral_send(request: HttpRequest, pk: int) -> HttpResponse:
     consent = consent_in_force(patient=referral.patient, referral=referral, now=timezone.now())
     form = SendForm(request.POST or None, initial={"version": referral.version})
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.referral_send(
                 referral=referral,
                 by=request.user,
                 expected_version=form.cleaned_data["version"],
                 consent_override_reason=form.cleaned_data["consent_override_reason"],
             )
-        except ValidationError as error:
-            form.add_error(None, error)
-        except (services.StaleEdit, services.InvalidTransition) as refused:
-            form.add_error(None, str(refused))
-        else:
             messages.success(request, _("Referral sent."))
             return redirect("referrals:detail", pk=referral.pk)
     return render(
@@ -233,7 +229,7 @@ def referral_move(request: HttpRequest, pk: int, to: str) -> HttpResponse:
         raise Http404
     form = MoveForm(request.POST or None, target=to, initial={"version": referral.version})
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.referral_move(
                 referral=referral,
                 to=to,
@@ -244,11 +240,6 @@ def referral_move(request: HttpRequest, pk: int, to: str) -> HttpResponse:
                 outcome_code=form.cleaned_data.get("outcome_code", ""),
                 outcome_note=form.cleaned_data.get("outcome_note", ""),
             )
-        except ValidationError as error:
-            form.add_error(None, error)
-        except (services.StaleEdit, services.InvalidTransition) as refused:
-            form.add_error(None, str(refused))
-        else:
             messages.success(request, _("Referral is now “%(status)s”.") % {"status": S(to).label})
             return redirect("referrals:detail", pk=referral.pk)
     return render(
@@ -365,7 +356,7 @@ def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
     referral = access_referral(request.user, pk, perm="referrals.add_sharingconsent")
     form = SharingConsentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.sharing_consent_record(
                 patient=referral.patient,
                 by=request.user,
@@ -373,9 +364,6 @@ def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
                 recipient_name=referral.recipient_name,
                 **form.cleaned_data,
             )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
             messages.success(request, _("Consent to share recorded."))
             return redirect("referrals:send", pk=referral.pk)
     return render(request, "referrals/consent_form.html", {"referral": referral, "form": form})
@@ -426,7 +414,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
         action = request.POST.get("action", "")
         if action in link_moves(referral) and form.is_valid():
             data = form.cleaned_data
-            try:
+            with refusal_shown_on(form):
                 services.link_answer(
                     referral=referral,
                     to=action,
@@ -437,11 +425,6 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
                     outcome_code=data["outcome_code"],
                     outcome_note=data["outcome_note"],
                 )
-            except ValidationError as error:
-                form.add_error(None, error)
-            except (services.StaleEdit, services.InvalidTransition) as refused:
-                form.add_error(None, str(refused))
-            else:
                 messages.success(request, _("Thank you: your answer was recorded."))
                 return redirect("referrals:respond", token=token)
         elif form.is_valid():

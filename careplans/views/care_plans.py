@@ -4,7 +4,6 @@ user's teams), call one service or transition, render. Task pages: careplans/vie
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from carehub.refusals import refusal_shown_on
 from careplans import services, transitions
 from careplans.forms import (
     CarePlanForm,
@@ -43,7 +43,6 @@ GOAL_ACTIONS = {
     GoalStatus.CANCELLED: gettext_lazy("Cancel"),
     GoalStatus.REJECTED: gettext_lazy("Reject"),
 }
-REFUSED = (transitions.InvalidTransition, transitions.StaleEdit)
 
 
 def moves(state_machine, status: str, actions: dict) -> list[tuple[str, str]]:
@@ -56,13 +55,10 @@ def careplan_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
     patient = access_patient(request.user, patient_pk, perm="careplans.add_careplan")
     form = CarePlanForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             care_plan = services.careplan_create(
                 patient=patient, by=request.user, data=form.cleaned_data, needs=form.needs()
             )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
             messages.success(request, _("Care plan started as a draft."))
             return redirect("careplans:detail", pk=care_plan.pk)
     return render(request, "careplans/careplan_form.html", {"form": form, "patient": patient})
@@ -112,7 +108,7 @@ def careplan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     care_plan = access_care_plan(request.user, pk, perm="careplans.change_careplan")
     form = CarePlanForm(request.POST or None, instance=care_plan)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.careplan_update(
                 care_plan=care_plan,
                 by=request.user,
@@ -120,11 +116,6 @@ def careplan_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 needs=form.needs(),
                 expected_version=form.cleaned_data["version"],
             )
-        except services.StaleEdit as stale:
-            form.add_error(None, str(stale))
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
             messages.success(request, _("Care plan saved."))
             return redirect("careplans:detail", pk=care_plan.pk)
     return render(
@@ -150,7 +141,7 @@ def careplan_transition(request: HttpRequest, pk: int, target: str) -> HttpRespo
         asks_open_work=asks_open_work,
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             transitions.careplan_transition(
                 care_plan=care_plan,
                 by=request.user,
@@ -159,11 +150,6 @@ def careplan_transition(request: HttpRequest, pk: int, target: str) -> HttpRespo
                 expected_version=form.cleaned_data["version"],
                 open_work=form.cleaned_data.get("open_work") or None,
             )
-        except ValidationError as error:
-            form.add_error(None, error)
-        except REFUSED as refused:
-            form.add_error(None, str(refused))
-        else:
             messages.success(
                 request,
                 _("Care plan is now %(status)s.")
@@ -193,7 +179,7 @@ def careplan_review(request: HttpRequest, pk: int) -> HttpResponse:
     care_plan = access_care_plan(request.user, pk, perm="careplans.review_careplan")
     form = CarePlanReviewForm(request.POST or None, initial={"version": care_plan.version})
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.careplan_record_review(
                 care_plan=care_plan,
                 by=request.user,
@@ -201,11 +187,6 @@ def careplan_review(request: HttpRequest, pk: int) -> HttpResponse:
                 next_review_date=form.cleaned_data["next_review_date"],
                 expected_version=form.cleaned_data["version"],
             )
-        except services.StaleEdit as stale:
-            form.add_error(None, str(stale))
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
             messages.success(request, _("Review recorded."))
             return redirect("careplans:detail", pk=care_plan.pk)
     return render(
@@ -235,11 +216,8 @@ def goal_create(request: HttpRequest, pk: int) -> HttpResponse:
     care_plan = access_care_plan(request.user, pk, perm="careplans.add_goal")
     form = GoalForm(request.POST or None, patient=care_plan.patient)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.goal_create(care_plan=care_plan, by=request.user, data=form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
             messages.success(request, _("Goal added."))
             return redirect("careplans:detail", pk=care_plan.pk)
     return render(
@@ -255,18 +233,13 @@ def goal_edit(request: HttpRequest, pk: int) -> HttpResponse:
     care_plan = goal.care_plan
     form = GoalForm(request.POST or None, instance=goal, patient=care_plan.patient)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.goal_update(
                 goal=goal,
                 by=request.user,
                 data=form.cleaned_data,
                 expected_version=form.cleaned_data["version"],
             )
-        except services.StaleEdit as stale:
-            form.add_error(None, str(stale))
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
             messages.success(request, _("Goal saved."))
             return redirect("careplans:detail", pk=care_plan.pk)
     return render(
@@ -287,7 +260,7 @@ def goal_transition(request: HttpRequest, pk: int, target: str) -> HttpResponse:
         reason_required=target in transitions.GOAL.reason_required,
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             transitions.goal_transition(
                 goal=goal,
                 by=request.user,
@@ -295,11 +268,6 @@ def goal_transition(request: HttpRequest, pk: int, target: str) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
                 expected_version=form.cleaned_data["version"],
             )
-        except ValidationError as error:
-            form.add_error(None, error)
-        except REFUSED as refused:
-            form.add_error(None, str(refused))
-        else:
             messages.success(
                 request, _("Goal is now %(status)s.") % {"status": GoalStatus(target).label.lower()}
             )
@@ -323,11 +291,8 @@ def goal_progress(request: HttpRequest, pk: int) -> HttpResponse:
     goal = access_goal(request.user, pk, perm="careplans.add_goalprogress")
     form = GoalProgressForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.goal_record_progress(goal=goal, by=request.user, data=form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
             messages.success(request, _("Progress recorded."))
             return redirect("careplans:detail", pk=goal.care_plan_id)
     return render(

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from carehub.refusals import refusal_shown_on
 from careplans import services, transitions
 from careplans.forms import ReasonForm, TaskFilter, TaskForm
 from careplans.models import Task, TaskStatus
@@ -81,11 +82,8 @@ def task_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
     }
     form = TaskForm(request.POST or None, initial=initial, patient=patient)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             task = services.task_create(patient=patient, by=request.user, data=form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
             messages.success(request, _("Task added."))
             return redirect(_back_url(request, task))
     return render(request, "careplans/task_form.html", {"form": form, "patient": patient})
@@ -208,7 +206,7 @@ def task_transition(request: HttpRequest, pk: int, target: str) -> HttpResponse:
         reason_required=target in transitions.TASK.reason_required,
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             transitions.task_transition(
                 task=task,
                 by=request.user,
@@ -216,11 +214,6 @@ def task_transition(request: HttpRequest, pk: int, target: str) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
                 expected_version=form.cleaned_data["version"],
             )
-        except ValidationError as invalid:
-            form.add_error(None, invalid)
-        except REFUSED as refused:
-            form.add_error(None, str(refused))
-        else:
             messages.success(
                 request, _("Task is now %(status)s.") % {"status": TaskStatus(target).label.lower()}
             )
