@@ -40,14 +40,24 @@ def _dev_secret_key() -> str:
 
 
 SECRET_KEY = env.str("SECRET_KEY", default="") or (_dev_secret_key() if DEBUG else "")
+# Rotating the key: the earlier keys, comma-separated, while the new one takes over.
+# Sessions and signed links (a receiving service's response link) made with them stay
+# valid until they expire; drop them once those have. API tokens do not depend on it.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 
+def _real_key(key: str) -> bool:
+    return len(key) >= 50 and not key.startswith(INSECURE_KEY_PREFIX)
+
+
 def _require_production() -> None:
     problems = []
-    if not SECRET_KEY or SECRET_KEY.startswith(INSECURE_KEY_PREFIX) or len(SECRET_KEY) < 50:
+    if not _real_key(SECRET_KEY):
         problems.append("SECRET_KEY must be set to a random value of at least 50 characters")
+    if not all(_real_key(key) for key in SECRET_KEY_FALLBACKS):
+        problems.append("each of SECRET_KEY_FALLBACKS must be a random value of 50+ characters")
     if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
         problems.append("ALLOWED_HOSTS must list the host names CareHub is served under")
     if problems:

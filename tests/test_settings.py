@@ -15,6 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_KEY = "k" * 20 + "-production-key-with-enough-entropy-0123456789"
+OLD_KEY = "o" * 20 + "-the-key-before-the-last-rotation-0123456789"
 
 
 def load_settings(tmp_path, **env) -> subprocess.CompletedProcess:
@@ -26,7 +27,8 @@ def load_settings(tmp_path, **env) -> subprocess.CompletedProcess:
         "print(json.dumps({'debug': settings.DEBUG, 'engine': db['ENGINE'], 'name': str(db['NAME']),"
         " 'host': db.get('HOST', ''), 'broker': settings.CELERY_BROKER_URL, 'hosts': settings.ALLOWED_HOSTS,"
         " 'tz': settings.TIME_ZONE, 'use_tz': settings.USE_TZ, 'email': settings.EMAIL_BACKEND,"
-        " 'key': settings.SECRET_KEY, 'conn_max_age': db.get('CONN_MAX_AGE'),"
+        " 'key': settings.SECRET_KEY, 'fallbacks': settings.SECRET_KEY_FALLBACKS,"
+        " 'conn_max_age': db.get('CONN_MAX_AGE'),"
         " 'no_server_side_cursors': db.get('DISABLE_SERVER_SIDE_CURSORS'),"
         " 'secure_cookie': getattr(settings, 'SESSION_COOKIE_SECURE', False),"
         " 'demo': settings.CAREHUB_DEMO}))\n"
@@ -38,6 +40,7 @@ def load_settings(tmp_path, **env) -> subprocess.CompletedProcess:
         not in {
             "DEBUG",
             "SECRET_KEY",
+            "SECRET_KEY_FALLBACKS",
             "ALLOWED_HOSTS",
             "DATABASE_URL",
             "REDIS_URL",
@@ -126,8 +129,16 @@ def test_behind_pgbouncer(tmp_path):
         ({"SECRET_KEY": "short", "ALLOWED_HOSTS": "care.example.org"}, "SECRET_KEY"),
         ({"SECRET_KEY": REAL_KEY}, "ALLOWED_HOSTS must list"),
         ({"SECRET_KEY": REAL_KEY, "ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must list"),
+        (
+            {
+                "SECRET_KEY": REAL_KEY,
+                "SECRET_KEY_FALLBACKS": f"{OLD_KEY},short",
+                "ALLOWED_HOSTS": "care.example.org",
+            },
+            "each of SECRET_KEY_FALLBACKS",
+        ),
     ],
-    ids=["nothing-set", "insecure-key", "short-key", "no-hosts", "wildcard-host"],
+    ids=["nothing-set", "insecure-key", "short-key", "no-hosts", "wildcard-host", "short-fallback"],
 )
 def test_production_refuses_to_start_without_real_secrets(tmp_path, env, complaint):
     result = load_settings(tmp_path, **env)
@@ -141,6 +152,19 @@ def test_production_starts_with_real_settings(tmp_path):
     assert values["debug"] is False
     assert values["secure_cookie"] is True
     assert values["email"] == "django.core.mail.backends.smtp.EmailBackend"
+
+
+def test_a_rotated_key_keeps_the_earlier_ones_as_fallbacks(tmp_path):
+    values = parsed(
+        load_settings(
+            tmp_path,
+            SECRET_KEY=REAL_KEY,
+            SECRET_KEY_FALLBACKS=OLD_KEY,
+            ALLOWED_HOSTS="care.example.org",
+        )
+    )
+    assert values["key"] == REAL_KEY and values["fallbacks"] == [OLD_KEY]
+    assert parsed(load_settings(tmp_path, DEBUG="true"))["fallbacks"] == []
 
 
 def test_debug_is_off_unless_asked_for(tmp_path):

@@ -93,6 +93,24 @@ def test_idle_sign_out_after_fifteen_minutes(client, coordinator):
         assert client.get(reverse("patients:list")).status_code == 302
 
 
+def test_a_rotated_key_keeps_sessions_while_the_old_key_is_a_fallback(
+    coordinator, case_manager, settings
+):
+    active, idle = Client(), Client()
+    sign_in(active, coordinator)
+    sign_in(idle, case_manager)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "n" * 20 + "-the-new-key-after-rotation-0123456789abcdef"
+    # A session used while the old key is a fallback moves to the new key.
+    assert active.get(reverse("patients:list")).status_code == 200
+    settings.SECRET_KEY_FALLBACKS = []
+    assert active.get(reverse("patients:list")).status_code == 200
+    # One not used until the old key is dropped has to sign in again.
+    response = idle.get(reverse("patients:list"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
 def test_absolute_session_limit_of_twelve_hours(client, coordinator):
     with time_machine.travel(
         datetime.datetime(2026, 3, 2, 7, 0, tzinfo=datetime.UTC), tick=False

@@ -162,6 +162,18 @@ def test_a_link_is_for_one_referral_only():
     assert referral.patient.family_name not in token
 
 
+def test_a_link_sent_before_the_key_was_rotated_works_while_the_old_key_is_a_fallback(settings):
+    referral = ReferralFactory(sent=True)
+    old_key = settings.SECRET_KEY
+    token = links.make_token(referral)
+    settings.SECRET_KEY = "n" * 20 + "-the-new-key-after-rotation-0123456789abcdef"
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    assert links.referral_for_token(token) == referral
+    settings.SECRET_KEY_FALLBACKS = []
+    with pytest.raises(links.LinkRefused):
+        links.referral_for_token(token)
+
+
 def test_too_many_requests_from_one_address_are_refused_for_a_while(client, settings):
     from django.core.cache import caches
 
