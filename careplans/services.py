@@ -139,7 +139,9 @@ def careplan_update(
     *, care_plan: CarePlan, by: User, data: dict, needs: Needs, expected_version: int
 ) -> CarePlan:
     """Save the user's edits if nobody saved the plan since they loaded it."""
-    candidate = CarePlan.objects.get(pk=care_plan.pk)
+    # Locked: the needs are rewritten before the plan's row, so the version checked here
+    # must still be the plan's when they are.
+    candidate = CarePlan.objects.select_for_update().get(pk=care_plan.pk)
     if candidate.version != expected_version:
         raise StaleEdit(_("care plan"))
     _refuse_if_closed(candidate)
@@ -160,9 +162,11 @@ def careplan_update(
             raise StaleEdit(_("care plan"))
     if _replace_needs(candidate, needs) and not changed:
         # Needs are part of the plan: an edit of needs alone still moves the version on.
-        guarded_update(
+        won = guarded_update(
             CarePlan.objects, pk=candidate.pk, expected={"version": expected_version}, changes={}
         )
+        if not won:
+            raise StaleEdit(_("care plan"))
     candidate.refresh_from_db()
     reminders_follow_edit(candidate, changed)
     return candidate
