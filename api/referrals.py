@@ -22,6 +22,8 @@ from api.base import (
     TransitionSerializer,
 )
 from api.pagination import CursorPagination, PageNumberPagination
+from careplans.models import Goal
+from careplans.selectors import goals_visible_to
 from patients.models import Patient
 from patients.permissions import access_patient
 from patients.selectors import patients_visible_to
@@ -105,6 +107,12 @@ class ReferralUpdateSerializer(serializers.ModelSerializer):
     needs = serializers.ListField(
         child=serializers.ChoiceField(choices=Need.choices), required=False
     )
+    goal = serializers.PrimaryKeyRelatedField(
+        queryset=Goal.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="A goal of the patient's care plan this referral works toward.",
+    )
     version = serializers.IntegerField(
         required=False, min_value=1, help_text="The version you loaded (or If-Match)."
     )
@@ -112,6 +120,15 @@ class ReferralUpdateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Referral
         fields = [*services.EDITABLE_FIELDS, "version"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance is not None:
+            # The referral's own patient's goals: another team's goal id reads "does not
+            # exist", like one never issued, rather than confirming it exists.
+            self.fields["goal"].queryset = Goal.objects.filter(
+                care_plan__patient_id=self.instance.patient_id
+            )
 
 
 class ReferralCreateSerializer(ScopedSerializer, ReferralUpdateSerializer):
@@ -122,6 +139,7 @@ class ReferralCreateSerializer(ScopedSerializer, ReferralUpdateSerializer):
 
     def scope(self, user) -> None:
         self.fields["patient"].queryset = patients_visible_to(user)
+        self.fields["goal"].queryset = goals_visible_to(user)
 
 
 class ReferralTransitionSerializer(TransitionSerializer):

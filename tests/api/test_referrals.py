@@ -9,6 +9,7 @@ from django.core import mail
 from django.utils import timezone
 
 from referrals.models import ContactLogEntry, Referral, ReferralTransition
+from tests.careplans.factories import GoalFactory
 from tests.referrals.factories import ReferralFactory, ServiceFactory, SharingConsentFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +71,28 @@ def test_create_edit_and_the_duplicate_guard(api, patient, coordinator):
     edited = api.patch(f"{URL}{referral.pk}/", {"priority": "urgent", "version": referral.version})
     assert edited.status_code == 200 and edited.json()["priority"] == "urgent"
     assert api.patch(f"{URL}{referral.pk}/", {"priority": "stat", "version": 1}).status_code == 412
+
+
+def test_another_teams_goal_reads_as_one_that_does_not_exist(api, patient, patient_b):
+    theirs = GoalFactory(care_plan__patient=patient_b).pk
+    never_issued = theirs + 10_000
+    answers = {}
+    for goal in (theirs, never_issued):
+        response = api.post(
+            URL,
+            {"patient": patient.pk, "service": ServiceFactory().pk, "reason": "x", "goal": goal},
+        )
+        assert response.status_code == 400
+        answers[goal] = response.json()["goal"][0].replace(str(goal), "<id>")
+    assert answers[theirs] == answers[never_issued]
+    assert "does not exist" in answers[theirs]
+
+    referral = ReferralFactory(patient=patient)
+    edit = api.patch(f"{URL}{referral.pk}/", {"goal": theirs, "version": referral.version})
+    assert edit.status_code == 400 and "does not exist" in edit.json()["goal"][0]
+    ours = GoalFactory(care_plan__patient=patient).pk
+    edit = api.patch(f"{URL}{referral.pk}/", {"goal": ours, "version": referral.version})
+    assert edit.status_code == 200 and Referral.objects.get(pk=referral.pk).goal_id == ours
 
 
 def test_create_validation(api, patient):
