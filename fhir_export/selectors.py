@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
 
+from accounts.models import User
 from benefits.models import Coverage
 from careplans.models import CarePlan, Goal, GoalProgress, Task
 from fhir_export import resources
@@ -20,34 +21,59 @@ class Everything:
     included: list[dict] = field(default_factory=list)  # what they refer to (team, services)
 
 
-def patient_everything(patient: Patient) -> Everything:
+# Each kind of record, with the permission that reads it one at a time (the access_*
+# functions): $everything returns no more than those reads would.
+VIEW_PERMS = {
+    "plans": "careplans.view_careplan",
+    "goals": "careplans.view_goal",
+    "tasks": "careplans.view_task",
+    "referrals": "referrals.view_referral",
+    "enrolments": "programs.view_enrolment",
+    "coverages": "benefits.view_coverage",
+}
+
+
+def patient_everything(patient: Patient, user: User) -> Everything:
     """The patient, care plans, goals, tasks, referrals (ServiceRequest + Task), program
     enrolments (EpisodeOfCare, with their status history) and coverage, and the care team,
-    services and organisations they refer to. Eleven queries."""
-    plans = list(
+    services and organisations they refer to: each kind the user may view. Eleven queries
+    at most."""
+    allowed = {kind for kind, perm in VIEW_PERMS.items() if user.has_perm(perm)}
+
+    def kind(name: str, queryset) -> list:
+        return list(queryset) if name in allowed else []
+
+    plans = kind(
+        "plans",
         CarePlan.objects.filter(patient=patient)
         .select_related("author", "patient")
         .prefetch_related("needs")
-        .order_by("pk")
+        .order_by("pk"),
     )
-    goals = list(
+    goals = kind(
+        "goals",
         Goal.objects.filter(care_plan__patient=patient)
         .select_related("care_plan")
         .with_achievement()
         .prefetch_related(
             Prefetch("progress", queryset=GoalProgress.objects.order_by("created_at", "pk"))
         )
-        .order_by("pk")
+        .order_by("pk"),
     )
-    tasks = list(
-        Task.objects.filter(patient=patient).select_related("assignee", "created_by").order_by("pk")
+    tasks = kind(
+        "tasks",
+        Task.objects.filter(patient=patient)
+        .select_related("assignee", "created_by")
+        .order_by("pk"),
     )
-    referrals = list(
+    referrals = kind(
+        "referrals",
         Referral.objects.filter(patient=patient)
         .select_related("service__organization", "referred_by")
-        .order_by("pk")
+        .order_by("pk"),
     )
-    enrolments = list(
+    enrolments = kind(
+        "enrolments",
         Enrolment.objects.filter(patient=patient)
         .select_related("program", "case_manager")
         .prefetch_related(
@@ -56,9 +82,9 @@ def patient_everything(patient: Patient) -> Everything:
                 queryset=EnrolmentTransition.objects.order_by("occurred_at", "pk"),
             )
         )
-        .order_by("pk")
+        .order_by("pk"),
     )
-    coverages = list(Coverage.objects.filter(patient=patient).order_by("pk"))
+    coverages = kind("coverages", Coverage.objects.filter(patient=patient).order_by("pk"))
     found = Everything()
     found.matches.append(resources.patient(patient))
     for plan in plans:

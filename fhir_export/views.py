@@ -175,7 +175,7 @@ class PatientEverything(FhirView):
     def get(self, request, id: str):
         patient = access_patient(request.user, int(id))
         audit_context.note_action(AuditAction.EXPORT)
-        entries = patient_everything(patient)
+        entries = patient_everything(patient, request.user)
 
         def entry(resource: dict, mode: str) -> dict:
             url = f"/fhir/{resource['resourceType']}/{resource['id']}"

@@ -122,6 +122,28 @@ def test_everything_is_a_valid_bundle_of_the_patients_records(api, record):
     assert plan["careTeam"][0]["reference"] in ids  # references resolve inside the bundle
 
 
+def test_everything_holds_only_the_kinds_of_record_the_user_may_view(record, team_a):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    reader = UserFactory(teams=[team_a])
+    reader.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_patient", "view_careplan", "view_goal"])
+    )
+    client = token_client(reader)
+    # One at a time: the plan reads, a referral does not (403: in scope, not permitted).
+    read(client, f"/fhir/CarePlan/{record['plan'].pk}")
+    assert client.get(f"/fhir/ServiceRequest/{record['draft'].pk}").status_code == 403
+    bundle = read(client, f"/fhir/Patient/{record['patient'].pk}/$everything")
+    types = sorted(entry["resource"]["resourceType"] for entry in bundle["entry"])
+    assert types == ["CarePlan", "CareTeam", "Goal", "Patient"]
+    plan = next(
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "CarePlan"
+    )
+    assert "activity" not in plan  # its tasks are not the reader's to see
+
+
 def test_everything_stays_constant_in_queries(
     api, record, patient, coordinator, django_assert_max_num_queries
 ):
