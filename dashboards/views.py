@@ -154,7 +154,7 @@ def reassign(request: HttpRequest) -> HttpResponse:
         overdue_only=bool(params.get("overdue")),
         now=timezone.now(),
     )
-    if named and len(candidates.patients) < len(set(named)):
+    if named and candidates.total < len(set(named)):
         raise Http404  # a named patient outside the user's scope does not exist for them
     form = ReassignForm(
         request.POST or None,

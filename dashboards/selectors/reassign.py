@@ -21,6 +21,7 @@ class ReassignCandidates:
     patients: list[Patient] = field(default_factory=list)  # with open and overdue task counts
     team_ids: list[int] = field(default_factory=list)
     truncated: bool = False
+    total: int = 0  # how many the queryset holds (more than shown when truncated)
 
 
 def reassign_candidates(
@@ -62,6 +63,7 @@ def reassign_candidates(
         patients=rows[:SHOWN],
         team_ids=sorted({p.care_team_id for p in rows}),
         truncated=len(rows) > SHOWN,
+        total=queryset.count() if len(rows) > SHOWN else len(rows),
     )
 
 

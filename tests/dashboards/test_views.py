@@ -271,6 +271,21 @@ def test_reassign_refusals_show_on_the_form(
     assert "already coordinates" in response.content.decode()
 
 
+def test_reassign_names_more_patients_than_the_page_shows(
+    client, case_manager, coordinator, team_a, patient_b, monkeypatch
+):
+    monkeypatch.setattr("dashboards.selectors.reassign.SHOWN", 2)
+    named = PatientFactory.create_batch(3, care_team=team_a, primary_coordinator=coordinator)
+    client.force_login(case_manager)
+    page = client.get(reverse("dashboards:reassign"), {"patient": [p.pk for p in named]})
+    assert page.status_code == 200 and page.context["candidates"].truncated
+    # One of another team among them: it does not exist for this user.
+    outside = client.get(
+        reverse("dashboards:reassign"), {"patient": [p.pk for p in named] + [patient_b.pk]}
+    )
+    assert outside.status_code == 404
+
+
 def test_reassign_outside_scope_is_404(client, case_manager, patient_b):
     client.force_login(case_manager)
     assert client.get(reverse("dashboards:reassign"), {"patient": patient_b.pk}).status_code == 404
