@@ -30,13 +30,18 @@ from carehub.transitions import InvalidTransition, StaleEdit
 def refusal_shown_on(form: forms.BaseForm) -> Iterator[None]:
     """Turn a refusal raised in the block into an error on ``form``.
 
-    A ValidationError keeps its shape (errors naming a field go to that field); a stale
-    edit or a refused move is shown by its message at the top of the form. Refusals that
-    carry more (a duplicate to link to) are the page's own to catch.
+    A ValidationError keeps its shape: errors naming a field of the form go to that
+    field, the rest (a field this form does not show included) to the top of the form. A
+    stale edit or a refused move is shown by its message at the top. Refusals that carry
+    more (a duplicate to link to) are the page's own to catch.
     """
     try:
         yield
     except ValidationError as error:
-        form.add_error(None, error)
+        if not hasattr(error, "error_dict"):
+            form.add_error(None, error)
+            return
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
     except (InvalidTransition, StaleEdit) as refused:
         form.add_error(None, str(refused))

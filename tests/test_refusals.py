@@ -51,6 +51,18 @@ def test_a_validation_error_naming_a_field_lands_on_that_field():
     assert form.errors == {"note": ["Too short to be useful."]}
 
 
+def test_an_error_naming_a_field_the_form_does_not_show_goes_to_the_top():
+    form = _form()
+    _after_refusal(
+        form,
+        ValidationError(
+            {"note": "Too short to be useful.", "service": "This service is no longer listed."}
+        ),
+    )
+    assert form.errors["note"] == ["Too short to be useful."]
+    assert form.non_field_errors() == ["This service is no longer listed."]
+
+
 def test_anything_else_propagates_and_adds_no_error():
     form = _form()
     with pytest.raises(PermissionDenied):
