@@ -51,7 +51,12 @@ from reminders.models import (
     ReminderState,
 )
 from reminders.outbox import LockedRow
-from reminders.patient_messages import REFUSAL_LABELS, patient_address, patient_message_check
+from reminders.patient_messages import (
+    REFUSAL_LABELS,
+    TOO_LATE,
+    patient_address,
+    patient_message_check,
+)
 from reminders.sms import PermanentDeliveryError, TransientDeliveryError, get_sms_backend
 
 logger = logging.getLogger(__name__)
@@ -289,17 +294,22 @@ class BatchSender:
     # --- before sending: guardrails, channels, the message -------------------------------
 
     def _patient_guardrails(self, reminder: Reminder, now) -> bool:
-        """False when the reminder was cancelled (consent gone) or deferred (quiet hours)."""
+        """False when the reminder was cancelled (consent gone, or it could no longer
+        arrive before the appointment) or deferred (quiet hours)."""
         check = patient_message_check(
             patient=reminder.recipient_patient, channel=reminder.channel, send_at=now
         )
-        if not check.allowed:
+        refusal = check.refusal
+        if check.allowed and reminder.due_at and check.send_at >= reminder.due_at:
+            # Retried, deferred past quiet hours or resent: after the appointment it is noise.
+            refusal = TOO_LATE
+        if refusal:
             if outbox.update_if(
                 [reminder.pk],
                 outbox.unstarted,
                 state=ReminderState.CANCELLED,
                 claimed_until=None,
-                last_error=str(REFUSAL_LABELS[check.refusal])[:300],
+                last_error=str(REFUSAL_LABELS[refusal])[:300],
             ):
                 self.result.cancelled += 1
             return False
@@ -316,25 +326,28 @@ class BatchSender:
         return True
 
     def _prepare(self, reminder: Reminder, preferences: dict) -> Outgoing | None:
+        """The reminder ready to go, or None when it is not to go now. A reminder that
+        cannot be prepared (its message, its channels, its patient's checks) fails alone:
+        claimed again and again, it would hold up its batch on every run."""
         now = timezone.now()
-        if reminder.recipient_patient_id and not self._patient_guardrails(reminder, now):
-            return None
-        channels = self._channels(reminder, preferences)
         try:
+            if reminder.recipient_patient_id and not self._patient_guardrails(reminder, now):
+                return None
+            channels = self._channels(reminder, preferences)
             message = render_reminder(reminder, now=now)
         except SoftTimeLimitExceeded:
             raise
-        except Exception as error:  # a message that cannot be written fails its row only
+        except Exception as error:  # this row's failure only; the batch goes on
             text = _error_text(error)
             if outbox.update_if(
                 [reminder.pk],
                 outbox.unstarted,
                 state=ReminderState.FAILED,
                 claimed_until=None,
-                last_error=f"Rendering: {text}"[:300],
+                last_error=f"Preparing: {text}"[:300],
             ):
                 self.result.failed += 1
-                logger.warning("reminders: reminder %s not rendered (%s)", reminder.pk, text)
+                logger.warning("reminders: reminder %s not prepared (%s)", reminder.pk, text)
             return None
         return Outgoing(reminder=reminder, message=message, channels=channels)
 
@@ -364,14 +377,18 @@ class BatchSender:
                     failures.append((item, error))
         finally:
             # Also when out of time: what left is marked sent, what never left goes back.
-            # Only the message in flight, if any, stays in the uncertain window.
-            self._mark_sent(sent, marker)
-            for item, error in failures:
-                self._after_failure(item, started[item.reminder.pk].attempts, marker, error)
+            # Only the message in flight, if any, stays in the uncertain window. Each step
+            # is tried even when one before it fails (the first error is raised after).
             done = {item.reminder.pk for item in sent} | {item.reminder.pk for item, _e in failures}
             if in_flight is not None:
                 done.add(in_flight.reminder.pk)
-            self._hand_back_started([item for item in todo if item.reminder.pk not in done], marker)
+            unsent = [item for item in todo if item.reminder.pk not in done]
+            with contextlib.ExitStack() as steps:  # run last-in first: mark sent first
+                steps.callback(self._hand_back_started, unsent, marker)
+                for item, error in reversed(failures):
+                    attempts = started[item.reminder.pk].attempts
+                    steps.callback(self._after_failure, item, attempts, marker, error)
+                steps.callback(self._mark_sent, sent, marker)
 
     # --- the batch -----------------------------------------------------------------------
 
@@ -415,6 +432,17 @@ class BatchSender:
                 "reminders: send task out of time; handing back %d", len(self._not_started)
             )
             self.result.handed_back += reminders_release(sorted(self._not_started))
+        except Exception as error:
+            # Unexpected (the database went away, say): the rows not started go back now
+            # rather than after their claim, and the task fails visibly.
+            logger.error(
+                "reminders: send task failed (%s); handing back %d",
+                type(error).__name__,
+                len(self._not_started),
+            )
+            with contextlib.suppress(Exception):
+                self.result.handed_back += reminders_release(sorted(self._not_started))
+            raise
         finally:
             self._close_email()
             self._fast_commits(False)

@@ -26,9 +26,11 @@ PATIENT_TEMPLATE_LANGUAGES = ("en", "es")
 
 NO_CONSENT = "no_consent"
 NO_ADDRESS = "no_address"
+TOO_LATE = "too_late"
 REFUSAL_LABELS = {
     NO_CONSENT: _("The patient has not consented to this channel."),
     NO_ADDRESS: _("The patient has no address for this channel."),
+    TOO_LATE: _("Too late: it could not be sent before the appointment."),
 }
 
 

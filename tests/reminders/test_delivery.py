@@ -10,7 +10,9 @@ import json
 import socket
 
 import pytest
+import time_machine
 from django.core import mail
+from django.db import IntegrityError
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -25,7 +27,7 @@ from reminders.models import (
     ReminderKind,
     ReminderState,
 )
-from tests.reminders.factories import ReminderFactory
+from tests.reminders.factories import NotificationFactory, ReminderFactory
 
 pytestmark = pytest.mark.django_db
 MINUTE = datetime.timedelta(minutes=1)
@@ -255,6 +257,78 @@ def test_patient_consent_withdrawn_before_sending_cancels(patient, settings):
     row.refresh_from_db()
     assert row.state == ReminderState.CANCELLED and "consent" in row.last_error
     assert not mail.outbox
+
+
+def test_a_reminder_that_cannot_be_prepared_fails_alone_and_the_batch_goes_on(coordinator):
+    # A preference row holding a value no longer offered: its reminder cannot be routed.
+    NotificationPreference.objects.create(
+        user=coordinator, kind=ReminderKind.TASK_DUE, delivery=Delivery.EMAIL
+    )
+    NotificationPreference.objects.update(delivery="pager")
+    unroutable = ReminderFactory(recipient_user=coordinator, channel=ReminderChannel.PREFERENCE)
+    others = ReminderFactory.create_batch(2, recipient_user=coordinator)
+    _ids, result = claim_and_send()
+    assert (result.sent, result.failed) == (2, 1)
+    unroutable.refresh_from_db()
+    assert unroutable.state == ReminderState.FAILED and unroutable.claimed_until is None
+    assert unroutable.last_error == "Preparing: KeyError"
+    assert {r.state for r in Reminder.objects.filter(pk__in=[o.pk for o in others])} == {
+        ReminderState.SENT
+    }
+    assert len(mail.outbox) == 2
+
+
+def test_an_unexpected_error_hands_back_the_rows_not_started_at_once(coordinator):
+    # The in-app row's notification exists already (one per reminder): its write fails.
+    in_app = ReminderFactory(recipient_user=coordinator, in_app=True)
+    NotificationFactory(user=coordinator, reminder=in_app)
+    waiting = ReminderFactory.create_batch(2, recipient_user=coordinator)
+    ids = dispatch.reminders_claim(limit=10)
+    assert len(ids) == 3
+    with pytest.raises(IntegrityError):
+        reminders_send_batch(ids=ids)
+    for row in Reminder.objects.filter(pk__in=[in_app.pk, *(w.pk for w in waiting)]):
+        # Due again now, not held until the claim expires; no attempt counted.
+        assert (row.state, row.claimed_until, row.attempts) == (ReminderState.SCHEDULED, None, 0)
+    assert not mail.outbox
+
+
+def _appointment_reminder(patient, *, due_at):
+    patient.consent_email = True
+    patient.save()
+    return ReminderFactory(
+        recipient_user=None,
+        recipient_patient=patient,
+        patient=patient,
+        channel=ReminderChannel.EMAIL,
+        kind=ReminderKind.APPOINTMENT,
+        due_at=due_at,
+        context={"appointment_at": due_at.isoformat(), "place_name": "North Clinic"},
+    )
+
+
+def test_an_appointment_reminder_is_not_sent_after_the_appointment(patient, settings):
+    settings.REMINDERS_QUIET_HOURS = "00:00-00:00"
+    # Retried until after the appointment (backoff), or resent after an interruption.
+    late = _appointment_reminder(patient, due_at=timezone.now() - MINUTE)
+    assert claim_and_send()[1].cancelled == 1
+    late.refresh_from_db()
+    assert late.state == ReminderState.CANCELLED and late.last_error.startswith("Too late")
+    assert not mail.outbox
+
+
+def test_quiet_hours_do_not_push_an_appointment_reminder_past_the_appointment(patient, settings):
+    settings.REMINDERS_QUIET_HOURS = "20:00-08:00"
+    patient.time_zone = "America/New_York"
+    # 22:00 in New York: quiet until 08:00, and the appointment is at 23:00.
+    with time_machine.travel(datetime.datetime(2026, 3, 5, 3, 0, tzinfo=datetime.UTC)):
+        evening = _appointment_reminder(
+            patient, due_at=timezone.now() + datetime.timedelta(hours=1)
+        )
+        result = claim_and_send()[1]
+    assert (result.cancelled, result.deferred) == (1, 0)
+    evening.refresh_from_db()
+    assert evening.state == ReminderState.CANCELLED and evening.last_error.startswith("Too late")
 
 
 def test_dispatch_hands_back_claims_when_the_broker_refuses(coordinator, monkeypatch):
