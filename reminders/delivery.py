@@ -38,6 +38,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from reminders import outbox
 from reminders.dispatch import db_now_plus, reminders_release
@@ -90,9 +91,22 @@ def _error_text(error: BaseException) -> str:
     return f"{type(error).__name__}{f' {code}' if code else ''}"[:300]
 
 
+# The mail server refused CareHub itself (its login, its sender address, the session):
+# a setting to fix, not a reason to fail every reminder of the batch for good. Retried
+# with backoff, so they go out once the setting is fixed (or fail after the last attempt).
+SMTP_SETUP_ERRORS = (
+    smtplib.SMTPAuthenticationError,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPHeloError,
+    smtplib.SMTPNotSupportedError,
+)
+
+
 def _is_transient(error: BaseException) -> bool:
     if isinstance(error, PermanentDeliveryError | smtplib.SMTPRecipientsRefused):
         return False
+    if isinstance(error, SMTP_SETUP_ERRORS):
+        return True
     code = getattr(error, "smtp_code", None)
     if code is not None:
         return 400 <= code < 500
@@ -293,6 +307,16 @@ class BatchSender:
 
     # --- before sending: guardrails, channels, the message -------------------------------
 
+    def _cancel(self, reminder: Reminder, reason: str) -> None:
+        if outbox.update_if(
+            [reminder.pk],
+            outbox.unstarted,
+            state=ReminderState.CANCELLED,
+            claimed_until=None,
+            last_error=str(reason)[:300],
+        ):
+            self.result.cancelled += 1
+
     def _patient_guardrails(self, reminder: Reminder, now) -> bool:
         """False when the reminder was cancelled (consent gone, or it could no longer
         arrive before the appointment) or deferred (quiet hours)."""
@@ -304,14 +328,7 @@ class BatchSender:
             # Retried, deferred past quiet hours or resent: after the appointment it is noise.
             refusal = TOO_LATE
         if refusal:
-            if outbox.update_if(
-                [reminder.pk],
-                outbox.unstarted,
-                state=ReminderState.CANCELLED,
-                claimed_until=None,
-                last_error=str(REFUSAL_LABELS[refusal])[:300],
-            ):
-                self.result.cancelled += 1
+            self._cancel(reminder, REFUSAL_LABELS[refusal])
             return False
         if check.send_at > now:
             if outbox.update_if(
@@ -332,6 +349,10 @@ class BatchSender:
         now = timezone.now()
         try:
             if reminder.recipient_patient_id and not self._patient_guardrails(reminder, now):
+                return None
+            if reminder.recipient_user_id and not reminder.recipient_user.is_active:
+                # Left or suspended: their work is reassigned, not mailed to them.
+                self._cancel(reminder, _("The recipient's account is deactivated."))
                 return None
             channels = self._channels(reminder, preferences)
             message = render_reminder(reminder, now=now)
