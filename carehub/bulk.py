@@ -175,8 +175,8 @@ def analyze_allowed() -> bool:
 def bulk_load(model_list: list[type[models.Model]]) -> Iterator[None]:
     """On PostgreSQL: drop the foreign keys and non-unique indexes of the models' tables
     for the duration of the load and restore them, exactly as they were, in the same
-    transaction; then ANALYZE them, unless the load runs inside a transaction it does not
-    own (see ``analyze_allowed``). Elsewhere: just a transaction."""
+    transaction; once committed, ANALYZE them, unless the load runs inside a transaction
+    it does not own (see ``analyze_allowed``). Elsewhere: just a transaction."""
     if connection.vendor != "postgresql":
         with transaction.atomic():
             yield
@@ -213,6 +213,9 @@ def bulk_load(model_list: list[type[models.Model]]) -> Iterator[None]:
         yield
         for statement in restore:
             cursor.execute(statement)
+    # After the commit: ANALYZE writes the row counts in place, so inside a load that
+    # then failed to commit it would leave the planner counting rows that are not there.
+    with connection.cursor() as cursor:
         for model in model_list if analyze else ():
             cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
             analyzed_tables.add(model._meta.db_table)
