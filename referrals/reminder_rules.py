@@ -98,10 +98,11 @@ def referral_wanted(referral: Referral) -> list[Wanted]:
     )
 
 
-def place_name(organization_name: str | None, recipient_name: str) -> str:
-    """Where the appointment is, by name: the organisation (or the named recipient outside
-    the directory), never the service, whose name or category may say what it is for."""
-    return organization_name or recipient_name
+def place_name(organization_name: str | None) -> str:
+    """Where the appointment is, by name: the directory's organisation, never the service,
+    whose name or category may say what it is for. A recipient outside the directory is
+    free text ("Dr. Lee, dentist") and may say the same: the message then names no place."""
+    return organization_name or ""
 
 
 def _appointment_reminders_sync(referral: Referral) -> None:
@@ -120,10 +121,7 @@ def _appointment_reminders_sync(referral: Referral) -> None:
     scheduled = appointment_reminders_schedule(
         patient=referral.patient,
         appointment_at=appointment_at,
-        place_name=place_name(
-            referral.service.organization.name if referral.service_id else None,
-            referral.recipient_name,
-        ),
+        place_name=place_name(referral.service.organization.name if referral.service_id else None),
         about=referral,
     )
     # Scheduled again for the same time after a no-show was cancelled: the same

@@ -141,7 +141,7 @@ def _appointments(writer: _Writer, rows: list, *, content_type_id: int) -> None:
             "status",
         )
     }
-    for referral_id, patient_id, appointment_at, organization, recipient_name in rows:
+    for referral_id, patient_id, appointment_at, organization in rows:
         patient = patients[patient_id]
         if not patient.is_open:
             continue
@@ -164,7 +164,7 @@ def _appointments(writer: _Writer, rows: list, *, content_type_id: int) -> None:
                 due_at=appointment_at,
                 context={
                     "appointment_at": appointment_at.isoformat(),
-                    "place_name": place_name(organization, recipient_name),
+                    "place_name": place_name(organization),
                 },
             )
 
@@ -226,7 +226,6 @@ def seed_for_patients(
             "appointment_at",
             "referred_by_id",
             "service__organization__name",
-            "recipient_name",
         ).iterator(chunk_size=CHUNK):
             referral_id, patient_id, status, response_due_at, appointment_at = row[:5]
             if patient_id not in team:
@@ -246,7 +245,7 @@ def seed_for_patients(
                 object_id=referral_id,
             )
             if status == ReferralStatus.SCHEDULED and appointment_at and appointment_at > now:
-                appointments.append((referral_id, patient_id, appointment_at, row[6], row[7]))
+                appointments.append((referral_id, patient_id, appointment_at, row[6]))
         _appointments(writer, appointments, content_type_id=types[Referral].pk)
         writer.table.finish()
         progress(len(ordered) - len(ordered) // 2)

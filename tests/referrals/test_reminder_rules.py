@@ -198,6 +198,34 @@ def test_a_re_routed_referral_cancels_and_the_new_one_starts_clean(patient, coor
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
+def test_a_recipient_outside_the_directory_is_not_named_to_the_patient(
+    consenting, coordinator, settings, tmp_path, language
+):
+    """Free text ("Dr. Lee, dentist") may say what the appointment is for."""
+    consenting.preferred_language = language
+    consenting.save()
+    settings.REMINDERS_QUIET_HOURS = "00:00-00:00"
+    settings.REMINDERS_SMS_BACKEND = "reminders.sms.FileSmsBackend"
+    settings.REMINDERS_SMS_FILE_PATH = str(tmp_path / "sms")
+    referral = ReferralFactory(
+        patient=consenting,
+        referred_by=coordinator,
+        service=None,
+        recipient_name=f"Dr. Lee, {MARKER} psychiatry",
+        sent=True,
+    )
+    move(referral, S.ACCEPTED)
+    move(referral.__class__.objects.get(pk=referral.pk), S.SCHEDULED,
+         appointment_at=timezone.now() + datetime.timedelta(hours=20))  # fmt: skip
+    reminders_send_batch(ids=reminders_claim(limit=50))
+    [email] = [m for m in mail.outbox if m.to == [consenting.email]]
+    [text] = [p.read_text() for p in Path(settings.REMINDERS_SMS_FILE_PATH).rglob("*")]
+    for message in (email.body, text):
+        assert MARKER not in message and "Lee" not in message and "psychiatry" not in message
+    assert ("cita el" if language == "es" else "appointment on") in email.body
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
 def test_the_patients_message_has_no_clinical_detail_and_speaks_their_language(
     consenting, coordinator, settings, tmp_path, language
 ):
