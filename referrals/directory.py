@@ -112,34 +112,63 @@ def _messages(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
+# What DictReader puts in the columns a short row has no value for.
+_MISSING = object()
+
+
+def _unreadable(reader: csv.DictReader, error: csv.Error) -> RowError:
+    """A csv.Error (a field over the size limit, a bare carriage return ...) as the import's
+    error, on the line the reader was at (DictReader's own count lags on an error), without
+    the module's advice to programmers ("- do you need to open the file ...")."""
+    reason = str(error).split(" - ")[0]
+    return RowError(reader.reader.line_num or 1, _("unreadable CSV: %(error)s") % {"error": reason})
+
+
 def _rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [column for column in REQUIRED_COLUMNS if column not in (reader.fieldnames or [])]
+    reader = csv.DictReader(io.StringIO(text), restval=_MISSING)
+    try:
+        fieldnames = reader.fieldnames or []
+    except csv.Error as error:
+        raise ImportFailed([_unreadable(reader, error)]) from None
+    missing = [column for column in REQUIRED_COLUMNS if column not in fieldnames]
     if missing:
         raise ImportFailed(
             [RowError(1, _("missing column(s): %(columns)s") % {"columns": ", ".join(missing)})]
         )
-    unknown = [c for c in reader.fieldnames or [] if c not in COLUMNS]
+    unknown = [c for c in fieldnames if c not in COLUMNS]
     if unknown:
         raise ImportFailed(
             [RowError(1, _("unknown column(s): %(columns)s") % {"columns": ", ".join(unknown)})]
         )
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            # The reader cannot go on past it: the rows so far are checked, then nothing saved.
+            unreadable = _unreadable(reader, error)
+            yield unreadable.line, {"__error__": unreadable.message}
+            return
         # The line the row starts on: a quoted value may span lines.
         start = reader.line_num - sum(
             value.count("\n") for value in row.values() if isinstance(value, str)
         )
         if None in row:
-            yield start, {"__extra__": "x"}
-            continue
-        yield start, {key: (value or "").strip() for key, value in row.items()}
+            yield start, {"__error__": _("more values than columns")}
+        elif _MISSING in row.values():
+            # Not blanks: an existing service's fields would be emptied (and a blank
+            # yes/no column reads as yes).
+            yield start, {"__error__": _("fewer values than columns")}
+        else:
+            yield start, {key: value.strip() for key, value in row.items()}
 
 
 def _build(
     line: int, row: dict[str, str], organizations: dict[str, Organization], seen: set
 ) -> tuple[Organization, Service]:
-    if "__extra__" in row:
-        raise ValidationError(_("more values than columns"))
+    if "__error__" in row:
+        raise ValidationError(row["__error__"])
     org_name = row.get("organization", "")
     if not org_name:
         raise ValidationError(_("organization: this field is required"))
@@ -183,6 +212,10 @@ def directory_import_csv(*, data: bytes) -> ImportResult:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ImportFailed([RowError(1, _("the file is not UTF-8 text"))]) from None
+    if "\x00" in text:
+        # The csv module reads it; PostgreSQL refuses it in text (an error at save).
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ImportFailed([RowError(line, _("the line contains a NUL character"))])
     result = ImportResult()
     organizations: dict[str, Organization] = {}
     seen: set = set()

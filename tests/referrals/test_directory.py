@@ -132,6 +132,61 @@ def test_admin_import_reports_errors_and_saves_nothing(client, admin_user):
     assert Service.objects.count() == 3
 
 
+def import_in_admin(client, data: bytes):
+    url = reverse("admin:referrals_service_import")
+    return client.post(url, {"file": SimpleUploadedFile("d.csv", data, "text/csv")})
+
+
+def test_a_row_with_fewer_values_than_columns_is_refused_not_read_as_blanks(client, admin_user):
+    """Missing values are not blanks: they would empty an existing service's fields and a
+    blank yes/no column reads as yes (a closed service reopened)."""
+    pantry = ServiceFactory(
+        organization=OrganizationFactory(name="Harbor Food Bank"),
+        name="Weekly pantry",
+        hours="Mon-Fri 9-5",
+        is_active=False,
+    )
+    text = (
+        "organization,name,category,hours,is_active\n"
+        "Harbor Food Bank,New service,food,Sat,yes\n"
+        "Harbor Food Bank,Weekly pantry,food\n"  # line 3: no hours, no is_active
+    )
+    client.force_login(admin_user)
+    response = import_in_admin(client, text.encode())
+    assert response.status_code == 200
+    assert [str(error) for error in response.context["errors"]] == [
+        "Line 3: fewer values than columns"
+    ]
+    assert "Line 3: fewer values than columns" in response.content.decode()
+    pantry.refresh_from_db()
+    assert (pantry.hours, pantry.is_active) == ("Mon-Fri 9-5", False)
+    assert not Service.objects.filter(name="New service").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "reason"),
+    [
+        # A field over the csv module's size limit (a quoted value left open, say).
+        (HEADER + "A,B,food,en,yes,,,\n" + 'A,"' + "x" * 140_000 + "\n", 3, "unreadable CSV"),
+        # A bare carriage return inside an unquoted value.
+        (HEADER + "A,B,food,en,yes,,,\nA,C\rD,food,en,yes,,,\n", 3, "unreadable CSV"),
+        # Read by the csv module, refused by PostgreSQL.
+        (HEADER + "A,B,food,en,yes,,,\nA,C\x00,food,en,yes,,,\n", 3, "NUL"),
+    ],
+    ids=["oversized-field", "bare-carriage-return", "nul"],
+)
+def test_a_file_the_csv_reader_cannot_read_is_a_line_numbered_error(
+    client, admin_user, data, line, reason
+):
+    client.force_login(admin_user)
+    response = import_in_admin(client, data.encode())
+    assert response.status_code == 200
+    (error,) = response.context["errors"]
+    assert error.line == line and reason in error.message
+    assert f"Line {line}:" in response.content.decode()
+    assert not Service.objects.exists()
+
+
 def test_admin_export_and_changelist(client, admin_user):
     ServiceFactory(name="Pantry")
     client.force_login(admin_user)
