@@ -12,7 +12,7 @@ from assessments.models import (
     Question,
     ScreeningTemplate,
 )
-from audit.admin import ReadOnlyAdmin
+from audit.admin import PatientAuditMixin, ReadOnlyAdmin
 
 
 class DomainRuleInline(admin.TabularInline):
@@ -48,14 +48,14 @@ class QuestionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(ReadOnlyAdmin):
+class AssessmentAdmin(PatientAuditMixin, ReadOnlyAdmin):
     list_display = ["__str__", "patient", "template", "assessed_on", "assessed_by"]
     list_select_related = ["patient", "template", "assessed_by"]
     date_hierarchy = "assessed_on"
 
 
 @admin.register(IdentifiedNeed)
-class IdentifiedNeedAdmin(ReadOnlyAdmin):
+class IdentifiedNeedAdmin(PatientAuditMixin, ReadOnlyAdmin):
     list_display = ["__str__", "patient", "domain", "severity", "status", "identified_on"]
     list_filter = ["status", "severity", "domain"]
     list_select_related = ["patient"]

@@ -8,7 +8,8 @@ from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from audit.history import history_models, patient_id_of
+from audit import context as audit_context
+from audit.history import history_models, patient_id_at, patient_id_of
 from audit.models import AuditAction, AuditEvent
 from audit.services import audit_record
 
@@ -29,6 +30,38 @@ class ReadOnlyAdminMixin:
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     pass
+
+
+class PatientAuditMixin:
+    """For admins of a patient's records: opening one (change or view page, its history,
+    its deletion) or saving it notes its patient and the record for the request's audit
+    row, as the pages' access functions do (patients.permissions). Without it an admin's
+    look at a patient's record left a row of no patient, missing from the patient's trail.
+
+    The patient is found by the model's field history path (audit.history.patient_id_of);
+    an untracked model names its path(s) in ``patient_paths``."""
+
+    patient_paths: tuple[str, ...] = ()
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            self.note_audited(obj)
+        return obj
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self.note_audited(obj)  # an added record has its id (and maybe its patient) only now
+
+    def note_audited(self, obj) -> None:
+        if self.patient_paths:
+            patient_ids = [patient_id_at(obj, path) for path in self.patient_paths]
+        else:
+            patient_ids = [patient_id_of(obj)]
+        for patient_id in patient_ids:
+            if patient_id is not None:
+                audit_context.note_patient(patient_id)
+        audit_context.note_object(obj)
 
 
 class AuditedDeletionMixin:
@@ -163,9 +196,11 @@ class HistoryPatientFilter(PatientFilter):
     field = "pgh_patient_id"
 
 
-class FieldHistoryAdmin(ReadOnlyAdmin):
+class FieldHistoryAdmin(PatientAuditMixin, ReadOnlyAdmin):
     """One history table (audit/history.py): who changed which fields of which record.
     Masked values (audit/phi.py) show as *** here as everywhere."""
+
+    patient_paths = ("pgh_patient",)
 
     list_display = [
         "pgh_created_at",

@@ -289,8 +289,12 @@ def patient_id_of(obj: models.Model) -> int | None:
     (None for untracked models and records of no patient)."""
     event_models = getattr(type(obj), "pgh_event_models", {})
     path = next(iter(event_models.values())).pgh_patient_path if event_models else None
-    if path is None:
-        return None
+    return None if path is None else patient_id_at(obj, path)
+
+
+def patient_id_at(obj: models.Model, path: str) -> int | None:
+    """The patient's id at the end of ``path`` from ``obj`` (``"patient"``,
+    ``"care_plan__patient"``, ``"id"`` for the patient itself); None where a hop is empty."""
     *hops, last = path.split("__")
     for hop in hops:
         obj = getattr(obj, hop)

@@ -4,19 +4,19 @@ recorded on the patient's pages, where deadlines and their reminders stay in ste
 
 from django.contrib import admin
 
-from audit.admin import ReadOnlyAdmin
+from audit.admin import PatientAuditMixin, ReadOnlyAdmin
 from benefits.models import BenefitApplication, Coverage, PriorAuthorisation, RequiredDocument
 
 
 @admin.register(Coverage)
-class CoverageAdmin(ReadOnlyAdmin):
+class CoverageAdmin(PatientAuditMixin, ReadOnlyAdmin):
     list_display = ["__str__", "patient", "payer", "order", "status", "effective_to"]
     list_filter = ["status", "order"]
     list_select_related = ["patient"]
 
 
 @admin.register(PriorAuthorisation)
-class PriorAuthorisationAdmin(ReadOnlyAdmin):
+class PriorAuthorisationAdmin(PatientAuditMixin, ReadOnlyAdmin):
     list_display = ["__str__", "patient", "service", "payer", "valid_to", "units_used"]
     list_select_related = ["patient"]
 
@@ -32,7 +32,7 @@ class RequiredDocumentInline(admin.TabularInline):
 
 
 @admin.register(BenefitApplication)
-class BenefitApplicationAdmin(ReadOnlyAdmin):
+class BenefitApplicationAdmin(PatientAuditMixin, ReadOnlyAdmin):
     list_display = ["__str__", "patient", "program", "status", "renewal_due_on", "case_manager"]
     list_filter = ["status", "program"]
     list_select_related = ["patient", "case_manager"]

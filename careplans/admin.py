@@ -1,12 +1,13 @@
 """Admin: care plans with their needs, goals and tasks inline. Statuses are read-only
 here: they move through careplans.transitions (the pages), which records who moved what
 and why. Records are created on the pages for the same reason. Edits check and move the
-version as the pages do (carehub.admin_versions)."""
+version as the pages do (carehub.admin_versions). A record stays with its patient (and a
+goal with its plan): moving one would leave its tasks and reminders on the old one."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from audit.admin import AuditedDeletionMixin, ReadOnlyAdminMixin
+from audit.admin import AuditedDeletionMixin, PatientAuditMixin, ReadOnlyAdminMixin
 from carehub.admin_versions import VersionedAdminMixin
 from careplans.models import CarePlan, CarePlanNeed, CarePlanReview, Goal, StatusChange, Task
 from careplans.services import REMINDER_FIELDS, reminders_follow_edit
@@ -85,6 +86,7 @@ class ReviewDueFilter(admin.SimpleListFilter):
 
 @admin.register(CarePlan)
 class CarePlanAdmin(
+    PatientAuditMixin,
     RemindersFollowEditsMixin,
     VersionedAdminMixin,
     AuditedDeletionMixin,
@@ -97,8 +99,10 @@ class CarePlanAdmin(
     list_filter = ["status", ReviewDueFilter, ("next_review_date", admin.DateFieldListFilter)]
     search_fields = ["title", "patient__mrn"]
     list_select_related = ["patient", "author"]
-    raw_id_fields = ["patient", "author", "last_review"]
-    readonly_fields = ["status", "version", "last_review", "created_at", "updated_at"]
+    raw_id_fields = ["author", "last_review"]
+    readonly_fields = [
+        "patient", "status", "version", "last_review", "created_at", "updated_at",
+    ]  # fmt: skip
     inlines = [NeedInline, GoalInline, TaskInline, ReviewInline]
     date_hierarchy = "period_start"
     show_full_result_count = False
@@ -106,34 +110,44 @@ class CarePlanAdmin(
 
 @admin.register(Goal)
 class GoalAdmin(
-    RemindersFollowEditsMixin, VersionedAdminMixin, NoAddNoDeleteMixin, admin.ModelAdmin
+    PatientAuditMixin,
+    RemindersFollowEditsMixin,
+    VersionedAdminMixin,
+    NoAddNoDeleteMixin,
+    admin.ModelAdmin,
 ):
     list_display = ["pk", "description", "care_plan", "status", "priority", "target_date"]
     list_filter = ["status", "priority", "category"]
     search_fields = ["description", "care_plan__patient__mrn"]
     list_select_related = ["care_plan"]
-    raw_id_fields = ["care_plan", "owner"]
-    readonly_fields = ["status", "version", "created_at", "updated_at"]
+    raw_id_fields = ["owner"]
+    readonly_fields = ["care_plan", "status", "version", "created_at", "updated_at"]
 
 
 @admin.register(Task)
 class TaskAdmin(
-    RemindersFollowEditsMixin, VersionedAdminMixin, NoAddNoDeleteMixin, admin.ModelAdmin
+    PatientAuditMixin,
+    RemindersFollowEditsMixin,
+    VersionedAdminMixin,
+    NoAddNoDeleteMixin,
+    admin.ModelAdmin,
 ):
     list_display = ["pk", "description", "patient", "assignee", "due_at", "status", "priority"]
     list_filter = ["status", "priority", ("due_at", admin.DateFieldListFilter)]
     search_fields = ["description", "patient__mrn"]
     list_select_related = ["patient", "assignee"]
-    raw_id_fields = ["patient", "care_plan", "goal", "assignee", "completed_by", "series"]
+    raw_id_fields = ["care_plan", "goal", "assignee", "completed_by", "series"]
     readonly_fields = [
-        "status", "completed_by", "completed_at", "completion_note", "occurrence", "series",
-        "created_by", "version", "created_at", "updated_at",
+        "patient", "status", "completed_by", "completed_at", "completion_note", "occurrence",
+        "series", "created_by", "version", "created_at", "updated_at",
     ]  # fmt: skip
     show_full_result_count = False
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class StatusChangeAdmin(PatientAuditMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    patient_paths = ("patient",)
+
     list_display = ["occurred_at", "record", "from_status", "to_status", "actor", "patient"]
     list_filter = ["record", "to_status"]
     search_fields = ["patient__mrn"]

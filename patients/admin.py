@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from audit.admin import AuditedDeletionMixin, ReadOnlyAdmin
+from audit.admin import AuditedDeletionMixin, PatientAuditMixin, ReadOnlyAdmin
 from carehub.admin_versions import VersionedAdminMixin
 from patients import services
 from patients.models import Patient, PatientEvent, RelatedPerson
@@ -26,7 +26,11 @@ class PatientEventInline(admin.TabularInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(VersionedAdminMixin, AuditedDeletionMixin, admin.ModelAdmin):
+class PatientAdmin(PatientAuditMixin, VersionedAdminMixin, AuditedDeletionMixin, admin.ModelAdmin):
+    """Edits only: patients are registered on the pages (patients:create) or the API,
+    through patients.services.patient_register, which holds back possible duplicates and
+    records the patient's "registered" event."""
+
     list_display = [
         "mrn", "family_name", "given_name", "date_of_birth", "status", "risk_level",
         "care_team", "primary_coordinator", "updated_at",
@@ -42,6 +46,9 @@ class PatientAdmin(VersionedAdminMixin, AuditedDeletionMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
 
+    def has_add_permission(self, request):
+        return False
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change:
@@ -54,18 +61,50 @@ class PatientAdmin(VersionedAdminMixin, AuditedDeletionMixin, admin.ModelAdmin):
                 changed=[name for name in form.changed_data if name in fields],
             )
 
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        # Contacts added, changed or removed inline: the event the pages record.
+        if formset.model is RelatedPerson and (
+            formset.new_objects or formset.changed_objects or formset.deleted_objects
+        ):
+            services.related_persons_edited(patient=form.instance, by=request.user)
+
 
 @admin.register(RelatedPerson)
-class RelatedPersonAdmin(AuditedDeletionMixin, admin.ModelAdmin):
+class RelatedPersonAdmin(PatientAuditMixin, AuditedDeletionMixin, admin.ModelAdmin):
+    """Contacts saved or deleted here get the patient's "Contacts" event, as on the pages.
+    A contact stays with its patient: moving it would change two patients' contacts."""
+
     list_display = ["name", "relationship", "patient", "is_emergency_contact", "is_caregiver"]
     list_filter = ["relationship", "is_emergency_contact", "is_caregiver"]
     search_fields = ["name", "patient__mrn"]
     raw_id_fields = ["patient"]
     readonly_fields = ["created_at", "updated_at"]
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "patient"] if obj is not None else fields
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.related_persons_edited(patient=obj.patient, by=request.user)
+
+    def delete_model(self, request, obj):
+        patient = obj.patient
+        super().delete_model(request, obj)
+        services.related_persons_edited(patient=patient, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        patient_ids = set(queryset.values_list("patient_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for patient in Patient.objects.filter(pk__in=patient_ids).order_by("pk"):
+            services.related_persons_edited(patient=patient, by=request.user)
+
 
 @admin.register(PatientEvent)
-class PatientEventAdmin(ReadOnlyAdmin):
+class PatientEventAdmin(PatientAuditMixin, ReadOnlyAdmin):
+    patient_paths = ("patient",)
+
     list_display = ["patient", "kind", "actor", "occurred_at"]
     list_filter = ["kind"]
     search_fields = ["patient__mrn"]

@@ -160,17 +160,21 @@ def related_person_save(*, patient: Patient, by: User, form_instance) -> None:
     form_instance.patient = patient
     form_instance.full_clean()
     form_instance.save()
-    PatientEvent.objects.create(
-        patient=patient, kind=PatientEventKind.UPDATED, actor=by, to_value=_("Contacts")
-    )
+    related_persons_edited(patient=patient, by=by)
 
 
 @transaction.atomic
 def related_person_remove(*, person, by: User) -> None:
-    PatientEvent.objects.create(
-        patient=person.patient, kind=PatientEventKind.UPDATED, actor=by, to_value=_("Contacts")
-    )
+    related_persons_edited(patient=person.patient, by=by)
     person.delete()
+
+
+def related_persons_edited(*, patient: Patient, by: User) -> None:
+    """What follows a saved change of the patient's contacts, wherever it was made (the
+    pages, Django admin): the patient's "Contacts" event. In the change's transaction."""
+    PatientEvent.objects.create(
+        patient=patient, kind=PatientEventKind.UPDATED, actor=by, to_value=_("Contacts")
+    )
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@ programs.transitions on the pages, which records who moved what and why."""
 
 from django.contrib import admin
 
+from audit.admin import PatientAuditMixin
 from programs.models import Enrolment, EnrolmentTransition, Program, Session
 
 
@@ -42,7 +43,7 @@ class TransitionInline(admin.TabularInline):
 
 
 @admin.register(Enrolment)
-class EnrolmentAdmin(admin.ModelAdmin):
+class EnrolmentAdmin(PatientAuditMixin, admin.ModelAdmin):
     list_display = ["__str__", "patient", "program", "status", "case_manager", "referred_on"]
     list_filter = ["status", "program"]
     list_select_related = ["patient", "program", "case_manager"]

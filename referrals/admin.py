@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin import PatientAuditMixin
 from referrals.directory import ImportFailed, directory_export_csv, directory_import_csv
 from referrals.models import (
     ContactLogEntry,
@@ -177,7 +178,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Referral)
-class ReferralAdmin(admin.ModelAdmin):
+class ReferralAdmin(PatientAuditMixin, admin.ModelAdmin):
     """Read-only: referrals change through their pages (transitions and services)."""
 
     list_display = [
@@ -212,7 +213,7 @@ class ReferralAdmin(admin.ModelAdmin):
 
 
 @admin.register(SharingConsent)
-class SharingConsentAdmin(admin.ModelAdmin):
+class SharingConsentAdmin(PatientAuditMixin, admin.ModelAdmin):
     list_display = [
         "__str__",
         "organization",

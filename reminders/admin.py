@@ -1,12 +1,16 @@
 """Admin: the outbox (filters, retry failed, cancel pending), notifications, preferences.
 
-States move only through the actions (reminders.services); the rows are read-only here.
+States move only through the actions (reminders.services); the rows are read-only here
+and never deleted (a cancelled reminder stays in the outbox). Notifications are written by
+delivery and preferences by their users (reminders:preferences, which reschedules the
+digest): both are read-only here.
 """
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from audit.admin import PatientAuditMixin, ReadOnlyAdmin
 from reminders import services
 from reminders.models import Notification, NotificationPreference, Reminder, ReminderState
 
@@ -25,14 +29,16 @@ class UncertainFilter(admin.SimpleListFilter):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(PatientAuditMixin, admin.ModelAdmin):
+    patient_paths = ("patient", "recipient_patient")
+
     list_display = [
         "id", "kind", "channel", "state", "send_at", "attempts", "uncertain_attempts",
         "last_error", "sent_at", "recipient_user", "recipient_patient",
     ]  # fmt: skip
     list_filter = ["state", "kind", "channel", UncertainFilter]
     search_fields = ["key"]
-    list_select_related = ["recipient_user"]
+    list_select_related = ["recipient_user", "recipient_patient"]
     date_hierarchy = "send_at"
     show_full_result_count = False
     actions = ["retry_failed", "cancel_pending"]
@@ -44,6 +50,9 @@ class ReminderAdmin(admin.ModelAdmin):
     ]  # fmt: skip
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
     @admin.action(description=_("Retry the selected failed reminders"))
@@ -69,19 +78,17 @@ class ReminderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(PatientAuditMixin, ReadOnlyAdmin):
+    patient_paths = ("reminder__patient",)
+
     list_display = ["id", "user", "kind", "title", "created_at", "read_at"]
     list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter)]
     list_select_related = ["user"]
-    raw_id_fields = ["user", "reminder"]
-    readonly_fields = ["created_at"]
     show_full_result_count = False
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(ReadOnlyAdmin):
     list_display = ["user", "kind", "delivery", "digest_time", "updated_at"]
     list_filter = ["kind", "delivery"]
     list_select_related = ["user"]
-    raw_id_fields = ["user"]
-    readonly_fields = ["created_at", "updated_at"]

@@ -1,8 +1,9 @@
 """Django admin edits behave as the same edits on the pages: they check and move a record's
 version (carehub.admin_versions), so a save on a version that is no longer current is
 refused and changes nothing and a saved admin edit makes a page edit opened before it
-stale; and they are followed by what follows the pages' edits (the patient's event,
-reminders brought in line)."""
+stale; they are followed by what follows the pages' edits (the patient's event,
+reminders brought in line); and what the pages do not allow (registering a patient
+without the duplicate check, moving a record to another patient) admin does not either."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
-from careplans.models import Goal
+from careplans.models import CarePlan, Goal, Task
 from patients import services
-from patients.models import Patient
+from patients.models import Patient, PatientEvent, PatientEventKind
 from patients.services import StaleEdit
-from tests.careplans.factories import CarePlanFactory, GoalFactory
+from tests.careplans.factories import CarePlanFactory, GoalFactory, TaskFactory
+from tests.factories import PatientFactory, RelatedPersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -198,3 +200,70 @@ def test_a_tasks_due_time_changed_in_admin_moves_its_reminders(admin_client_, co
     assert task.due_at > before.due_at + datetime.timedelta(days=2)
     moved = due_reminder()
     assert moved.pk == before.pk and moved.due_at == task.due_at
+
+
+def test_patients_are_registered_on_the_pages_not_added_in_admin(admin_client_, team_a):
+    """Admin's add would skip patient_register: the duplicate check and the event."""
+    add = reverse("admin:patients_patient_add")
+    assert admin_client_.get(add).status_code == 403
+    posted = admin_client_.post(
+        add, {"mrn": "A-1", "given_name": "Ana", "family_name": "Reyes", "care_team": team_a.pk}
+    )
+    assert posted.status_code == 403
+    assert not Patient.objects.exists()
+    assert admin_client_.get(reverse("patients:create")).status_code == 200
+
+
+def test_contacts_changed_in_admin_record_the_patients_contacts_event(
+    admin_client_, admin_user, patient
+):
+    def contacts_events() -> int:
+        return PatientEvent.objects.filter(
+            patient=patient, kind=PatientEventKind.UPDATED, actor=admin_user, to_value="Contacts"
+        ).count()
+
+    person = RelatedPersonFactory(patient=patient, notes="")
+    url = reverse("admin:patients_patient_change", args=[patient.pk])
+    data = change_form(admin_client_, url)
+    assert data["related_persons-0-id"] == str(person.pk)
+    saved = admin_client_.post(url, {**data, "related_persons-0-notes": "Evenings"})
+    assert saved.status_code == 302
+    assert contacts_events() == 1
+
+    url = reverse("admin:patients_relatedperson_change", args=[person.pk])
+    data = change_form(admin_client_, url)
+    assert "patient" not in data  # a contact stays with its patient
+    other = PatientFactory(care_team=patient.care_team)
+    saved = admin_client_.post(url, {**data, "notes": "Weekends", "patient": other.pk})
+    assert saved.status_code == 302
+    person.refresh_from_db()
+    assert (person.notes, person.patient_id) == ("Weekends", patient.pk)
+    assert contacts_events() == 2
+
+    delete = reverse("admin:patients_relatedperson_delete", args=[person.pk])
+    assert admin_client_.post(delete, {"post": "yes"}).status_code == 302
+    assert not patient.related_persons.exists()
+    assert contacts_events() == 3
+
+
+def test_care_plans_goals_and_tasks_cannot_be_moved_to_another_patient_in_admin(
+    admin_client_, coordinator, patient
+):
+    """Their tasks and reminders would stay with the first patient."""
+    other = PatientFactory(care_team=patient.care_team)
+    plan = CarePlanFactory(patient=patient, author=coordinator)
+    other_plan = CarePlanFactory(patient=other, author=coordinator)
+    goal = GoalFactory(care_plan=plan)
+    task = TaskFactory(patient=patient, assignee=coordinator)
+    for route, record, field, value in [
+        ("admin:careplans_careplan_change", plan, "patient", other.pk),
+        ("admin:careplans_goal_change", goal, "care_plan", other_plan.pk),
+        ("admin:careplans_task_change", task, "patient", other.pk),
+    ]:
+        url = reverse(route, args=[record.pk])
+        data = change_form(admin_client_, url)
+        assert field not in data, route
+        assert admin_client_.post(url, {**data, field: value}).status_code == 302, route
+    assert CarePlan.objects.get(pk=plan.pk).patient_id == patient.pk
+    assert Goal.objects.get(pk=goal.pk).care_plan_id == plan.pk
+    assert Task.objects.get(pk=task.pk).patient_id == patient.pk

@@ -10,7 +10,7 @@ from django.urls import reverse
 from audit import phi
 from audit.models import AuditAction, AuditEvent
 from patients.admin import PatientAdmin
-from patients.models import Patient, PatientHistory
+from patients.models import Patient, PatientEvent, PatientHistory
 from tests.factories import PatientFactory, RelatedPersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -137,3 +137,127 @@ def test_contacts_deleted_inline_in_admin_are_audited(client, admin_user, patien
         .patient_id
         == patient.pk
     )
+
+
+# --- Admin reads and saves are on the patient's trail ---------------------------------------
+
+
+def admin_rows(route: str):
+    return AuditEvent.objects.filter(route=route)
+
+
+def test_an_admin_opening_a_patient_or_a_care_plan_is_on_the_patients_trail(
+    client, admin_user, coordinator, patient
+):
+    from tests.careplans.factories import CarePlanFactory
+
+    plan = CarePlanFactory(patient=patient, author=coordinator)
+    client.force_login(admin_user)
+    for route, record in [
+        ("admin:patients_patient_change", patient),
+        ("admin:careplans_careplan_change", plan),
+    ]:
+        assert client.get(reverse(route, args=[record.pk])).status_code == 200
+
+    looks = AuditEvent.objects.filter(actor=admin_user, patient=patient).order_by("pk")
+    assert [(e.route, e.action, e.object_type, e.object_id) for e in looks] == [
+        ("admin:patients_patient_change", AuditAction.VIEW, "patients.patient", str(patient.pk)),
+        ("admin:careplans_careplan_change", AuditAction.VIEW, "careplans.careplan", str(plan.pk)),
+    ]
+
+
+def test_an_admin_save_is_on_the_patients_trail(client, admin_user, patient):
+    from tests.test_admin_edits import change_form
+
+    client.force_login(admin_user)
+    url = reverse("admin:patients_patient_change", args=[patient.pk])
+    data = change_form(client, url)
+    assert client.post(url, {**data, "city": "Lowell"}).status_code == 302
+    saved = admin_rows("admin:patients_patient_change").get(method="POST")
+    assert (saved.action, saved.patient_id) == (AuditAction.CHANGE, patient.pk)
+
+
+@pytest.fixture
+def patient_records(coordinator, case_manager, patient):
+    """One record of ``patient`` for each admin of a patient's records."""
+    from tests.assessments.factories import AssessmentFactory, IdentifiedNeedFactory
+    from tests.benefits.factories import (
+        BenefitApplicationFactory,
+        CoverageFactory,
+        PriorAuthorisationFactory,
+    )
+    from tests.careplans.factories import CarePlanFactory, GoalFactory, TaskFactory
+    from tests.programs.factories import EnrolmentFactory
+    from tests.referrals.factories import ReferralFactory, SharingConsentFactory
+    from tests.reminders.factories import NotificationFactory, ReminderFactory
+
+    plan = CarePlanFactory(patient=patient, author=coordinator)
+    referral = ReferralFactory(patient=patient, referred_by=coordinator)
+    reminder = ReminderFactory(recipient_user=coordinator, patient=patient)
+    to_patient = ReminderFactory(
+        recipient_user=None, recipient_patient=patient, channel="sms", patient=None
+    )
+    history = (
+        # Field history of the patient's records (PostgreSQL's triggers write it).
+        [PatientHistory.objects.filter(pgh_obj_id=patient.pk).first()]
+        if connection.vendor == "postgresql"
+        else []
+    )
+    return [
+        *history,
+        RelatedPersonFactory(patient=patient),
+        plan,
+        GoalFactory(care_plan=plan),
+        TaskFactory(patient=patient, care_plan=plan, assignee=coordinator),
+        plan.status_changes.first(),
+        referral,
+        SharingConsentFactory(patient=patient, organization=referral.service.organization),
+        AssessmentFactory(patient=patient, assessed_by=case_manager),
+        IdentifiedNeedFactory(patient=patient),
+        EnrolmentFactory(patient=patient, case_manager=case_manager),
+        CoverageFactory(patient=patient),
+        PriorAuthorisationFactory(patient=patient),
+        BenefitApplicationFactory(patient=patient, case_manager=case_manager),
+        reminder,
+        to_patient,
+        NotificationFactory(user=coordinator, reminder=reminder),
+        PatientEvent.objects.create(patient=patient, kind="updated", actor=coordinator),
+    ]
+
+
+def test_every_admin_of_a_patients_records_puts_its_pages_on_the_patients_trail(
+    client, admin_user, patient, patient_records
+):
+    client.force_login(admin_user)
+    for record in patient_records:
+        opts = record._meta
+        route = f"admin:{opts.app_label}_{opts.model_name}_change"
+        assert client.get(reverse(route, args=[record.pk])).status_code == 200, route
+        row = admin_rows(route).get(object_id=str(record.pk))
+        assert (row.patient_id, row.object_type) == (patient.pk, opts.label_lower), route
+
+
+def test_every_admin_of_a_model_that_leads_to_a_patient_notes_the_patient():
+    """A new admin of a patient's records cannot forget the trail."""
+    from django.contrib.admin.sites import site
+
+    from audit.admin import PatientAuditMixin
+
+    def leads_to_patient(model) -> bool:
+        event_models = getattr(model, "pgh_event_models", {})
+        if event_models and next(iter(event_models.values())).pgh_patient_path:
+            return True
+        return any(
+            field.is_relation and field.related_model is Patient
+            for field in model._meta.get_fields()
+            if field.concrete
+        )
+
+    missing = [
+        model._meta.label
+        for model, model_admin in site._registry.items()
+        if model is not AuditEvent  # the trail itself
+        and (model is Patient or leads_to_patient(model))
+        and not isinstance(model_admin, PatientAuditMixin)
+    ]
+    assert missing == []
