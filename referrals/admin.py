@@ -102,8 +102,15 @@ class ServiceAdmin(admin.ModelAdmin):
                 else:
                     self.message_user(
                         request,
-                        gettext("Directory imported: %(created)s added, %(updated)s updated.")
-                        % {"created": result.created, "updated": result.updated},
+                        gettext(
+                            "Directory imported: %(created)s added, %(updated)s updated, "
+                            "%(unchanged)s unchanged."
+                        )
+                        % {
+                            "created": result.created,
+                            "updated": result.updated,
+                            "unchanged": result.unchanged,
+                        },
                         messages.SUCCESS,
                     )
                     return redirect("admin:referrals_service_changelist")

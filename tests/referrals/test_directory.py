@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from referrals.directory import ImportFailed, directory_export_csv, directory_import_csv
@@ -111,8 +118,40 @@ def test_export_then_import_round_trips():
     assert exported.splitlines()[0].startswith("organization,organization_description")
     Service.objects.update(hours="")
     result = run(exported)
-    assert (result.created, result.updated) == (0, 3)
+    # Only the pantry had hours to bring back.
+    assert (result.created, result.updated, result.unchanged) == (0, 1, 2)
     assert Service.objects.get(name="Weekly pantry").hours == "Mon-Fri 9-5"
+    # Imported back as it is: nothing to write.
+    stamps = list(Service.objects.order_by("pk").values_list("updated_at", flat=True))
+    again = run(exported)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
+    assert list(Service.objects.order_by("pk").values_list("updated_at", flat=True)) == stamps
+
+
+def test_too_many_rows_are_refused_whole(monkeypatch):
+    monkeypatch.setattr("referrals.directory.MAX_ROWS", 2)
+    with pytest.raises(ImportFailed) as refused:
+        run(GOOD)
+    [error] = refused.value.errors
+    assert "too many rows (at most 2)" in str(error)
+    assert not Service.objects.exists()
+
+
+def test_a_directory_import_runs_the_same_queries_for_10_or_400_rows():
+    def rows(count: int, start: int = 0) -> str:
+        return HEADER + "".join(
+            f"Org {n % 3},Service {n},food,en,yes,,,\n" for n in range(start, start + count)
+        )
+
+    run(rows(3))  # the three organisations exist: each import below updates them
+
+    def queries(text: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            run(text)
+        return len(captured.captured_queries)
+
+    assert queries(rows(10, start=100)) == queries(rows(400, start=1000))
+    assert Service.objects.count() == 3 + 10 + 400
 
 
 # --- Admin ------------------------------------------------------------------------------------
@@ -265,3 +304,47 @@ def test_directory_page_searches_with_and_without_htmx(client, coordinator, dire
     partial = client.get(url, {"language": "vi"}, headers={"HX-Request": "true"})
     assert "<html" not in partial.content.decode()
     assert "Tenant help" in partial.content.decode()
+
+
+# --- Command line ----------------------------------------------------------------------------
+
+
+def test_the_command_imports_a_file_and_says_what_it_did(tmp_path):
+    path = tmp_path / "services.csv"
+    path.write_text(GOOD)
+    out = io.StringIO()
+    call_command("import_directory", str(path), stdout=out, stderr=io.StringIO(), verbosity=0)
+    assert "Directory imported: 3 added, 0 updated, 0 unchanged." in out.getvalue()
+    assert Service.objects.count() == 3
+
+
+def test_the_command_checks_without_saving_on_a_dry_run(tmp_path):
+    path = tmp_path / "services.csv"
+    path.write_text(GOOD)
+    out = io.StringIO()
+    call_command("import_directory", str(path), "--dry-run", stdout=out, verbosity=0)
+    assert "Checked, nothing saved: 3 to add, 0 to update, 0 unchanged." in out.getvalue()
+    assert not Service.objects.exists() and not Organization.objects.exists()
+
+
+def test_the_command_prints_every_bad_line_and_fails_saving_nothing(tmp_path):
+    path = tmp_path / "services.csv"
+    path.write_text(GOOD + "Harbor Food Bank,,food,en,yes,,,\nX,Y,astrology,en,yes,,,\n")
+    errors = io.StringIO()
+    with pytest.raises(CommandError, match="saved nothing: 2 problem"):
+        call_command("import_directory", str(path), stderr=errors, verbosity=0)
+    lines = errors.getvalue().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["Line 5", "Line 6"]
+    assert not Service.objects.exists()
+
+
+def test_the_command_exits_1_on_a_file_it_cannot_read(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_directory", str(tmp_path / "missing.csv")],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "Cannot read" in result.stderr and "No such file" in result.stderr
