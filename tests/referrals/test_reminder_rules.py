@@ -197,16 +197,25 @@ def test_a_re_routed_referral_cancels_and_the_new_one_starts_clean(patient, coor
     assert not about(new).exists()  # a draft has no deadline yet
 
 
+def speaking(patient, language: str, settings, tmp_path) -> None:
+    """The patient reads ``language``; messages go out now, texts to files under tmp_path."""
+    patient.preferred_language = language
+    patient.save()
+    settings.REMINDERS_QUIET_HOURS = "00:00-00:00"  # deliver now, whatever the hour
+    settings.REMINDERS_SMS_BACKEND = "reminders.sms.FileSmsBackend"
+    settings.REMINDERS_SMS_FILE_PATH = str(tmp_path / "sms")
+
+
+def texts_sent(settings) -> list[str]:
+    return [p.read_text() for p in Path(settings.REMINDERS_SMS_FILE_PATH).rglob("*") if p.is_file()]
+
+
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_a_recipient_outside_the_directory_is_not_named_to_the_patient(
     consenting, coordinator, settings, tmp_path, language
 ):
     """Free text ("Dr. Lee, dentist") may say what the appointment is for."""
-    consenting.preferred_language = language
-    consenting.save()
-    settings.REMINDERS_QUIET_HOURS = "00:00-00:00"
-    settings.REMINDERS_SMS_BACKEND = "reminders.sms.FileSmsBackend"
-    settings.REMINDERS_SMS_FILE_PATH = str(tmp_path / "sms")
+    speaking(consenting, language, settings, tmp_path)
     referral = ReferralFactory(
         patient=consenting,
         referred_by=coordinator,
@@ -219,7 +228,7 @@ def test_a_recipient_outside_the_directory_is_not_named_to_the_patient(
          appointment_at=timezone.now() + datetime.timedelta(hours=20))  # fmt: skip
     reminders_send_batch(ids=reminders_claim(limit=50))
     [email] = [m for m in mail.outbox if m.to == [consenting.email]]
-    [text] = [p.read_text() for p in Path(settings.REMINDERS_SMS_FILE_PATH).rglob("*")]
+    [text] = texts_sent(settings)
     for message in (email.body, text):
         assert MARKER not in message and "Lee" not in message and "psychiatry" not in message
     assert ("cita el" if language == "es" else "appointment on") in email.body
@@ -230,11 +239,7 @@ def test_the_patients_message_has_no_clinical_detail_and_speaks_their_language(
     consenting, coordinator, settings, tmp_path, language
 ):
     """Plant a marker in every clinical field; deliver the reminder; it never appears."""
-    consenting.preferred_language = language
-    consenting.save()
-    settings.REMINDERS_QUIET_HOURS = "00:00-00:00"  # deliver now, whatever the hour
-    settings.REMINDERS_SMS_BACKEND = "reminders.sms.FileSmsBackend"
-    settings.REMINDERS_SMS_FILE_PATH = str(tmp_path / "sms")
+    speaking(consenting, language, settings, tmp_path)
     service = ServiceFactory(
         organization=OrganizationFactory(name="Riverside Community Center"),
         name=f"{MARKER} clinic",
@@ -261,9 +266,7 @@ def test_the_patients_message_has_no_clinical_detail_and_speaks_their_language(
     reminders_send_batch(ids=reminders_claim(limit=50))
     to_patient = [m for m in mail.outbox if m.to == [consenting.email]]
     [email] = to_patient
-    texts = [
-        p.read_text() for p in Path(settings.REMINDERS_SMS_FILE_PATH).rglob("*") if p.is_file()
-    ]
+    texts = texts_sent(settings)
     assert len(texts) == 1
     everything = "\n".join([email.subject, email.body, *texts])
     assert "Riverside Community Center" in everything
