@@ -5,7 +5,8 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -45,7 +46,14 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
 
 
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
-    """Enrol an authenticator app: scan the code, confirm with one code from it."""
+    """Enrol an authenticator app: scan the code, confirm with one code from it.
+
+    Open before the second step of sign-in, for users who have no authenticator yet. A
+    user who has one replaces it only after that step: else the password alone would let
+    anyone who has it put their own authenticator in its place."""
+    if two_factor.is_enrolled(request.user) and not request.user.is_verified():
+        verify = reverse("accounts:two_factor_verify")
+        return redirect(f"{verify}?{urlencode({'next': request.path})}")
     device = two_factor.pending_device(request.user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -89,6 +89,28 @@ def test_enrolled_user_needs_a_code_after_the_password(client, coordinator):
     assert client.get(reverse("patients:list")).status_code == 200
 
 
+def test_a_password_alone_cannot_replace_the_authenticator(client, case_manager, patient):
+    """Enrolment is open before the second step (for users without an authenticator):
+    a user who has one must pass the second step before setting up another."""
+    device, _codes = enrol(case_manager)
+    sign_in(client, case_manager)  # the password only: say, someone who learnt it
+    page = client.get(reverse("accounts:two_factor_setup"))
+    assert page.status_code == 302
+    assert page["Location"].startswith(reverse("accounts:two_factor_verify"))
+    assert not TOTPDevice.objects.filter(user=case_manager, confirmed=False).exists()
+    # Nor by posting a code of an authenticator of their own making.
+    rogue = TOTPDevice.objects.create(user=case_manager, name="rogue", confirmed=False)
+    posted = client.post(reverse("accounts:two_factor_setup"), {"token": current_code(rogue)})
+    assert posted.status_code == 302
+    assert list(TOTPDevice.objects.filter(user=case_manager, confirmed=True)) == [device]
+    assert client.get(reverse("patients:detail", args=[patient.pk])).status_code == 302
+    # After the second step, the user may replace it (a new phone).
+    client.post(
+        reverse("accounts:two_factor_verify"), {"token": current_code(device, steps_ahead=1)}
+    )
+    assert client.get(reverse("accounts:two_factor_setup")).status_code == 200
+
+
 def test_a_recovery_code_works_once(client, coordinator):
     _device, codes = enrol(coordinator)
     sign_in(client, coordinator)
