@@ -37,7 +37,9 @@ APPLICATION_KINDS = (
 
 
 def at_nine(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, REMIND_AT))
+    """Nine on ``day`` in the clinic's zone, whatever zone the request that moved the
+    deadline had active (a user's own, the API's): the same deadline, the same time."""
+    return datetime.datetime.combine(day, REMIND_AT, tzinfo=timezone.get_default_timezone())
 
 
 def remind_time(due: datetime.date, lead_days: int) -> datetime.datetime:
@@ -98,8 +100,10 @@ def _sync(
             about=obj,
             send_at=remind_time(due, lead),
             due_at=due_at,
-            # Date and version: a deadline moved back to an earlier date gets a new row.
-            key=f"{kind}:{obj._meta.label_lower}:{obj.pk}:{due.isoformat()}:{version}",
+            # Its time and the version: a deadline moved back to an earlier date gets a new
+            # row, and so does one at a new time (the clinic's zone changed): the key of a
+            # row just cancelled would return that row, and no reminder would be left.
+            key=f"{kind}:{obj._meta.label_lower}:{obj.pk}:{due_at.isoformat()}:{version}",
             patient=patient,
             context={"title": title, "link": link},
         )

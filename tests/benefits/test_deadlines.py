@@ -10,6 +10,7 @@ import zoneinfo
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from benefits import services
 from benefits.deadlines import at_nine
@@ -98,6 +99,39 @@ def test_an_authorisation_reminds_its_case_manager_two_weeks_before_it_ends(
         expected_version=updated.version,
     )
     assert pending(updated, ReminderKind.AUTHORISATION_EXPIRING) == [moved]
+
+
+def test_an_edit_from_another_time_zone_keeps_the_deadline_reminder(patient, case_manager):
+    """The web pages activate the user's zone; the API the clinic's. Either way nine is
+    the clinic's nine, and an edit that leaves the date alone leaves the reminder."""
+    application = BenefitApplicationFactory(
+        patient=patient, case_manager=case_manager, state=A.SUBMITTED
+    )
+    [reminder] = pending(application, ReminderKind.BENEFIT_DECISION_DUE)
+    with timezone.override(zoneinfo.ZoneInfo("America/Los_Angeles")):
+        services.application_update(
+            application=application,
+            by=case_manager,
+            data={"notes": "Called the office"},
+            expected_version=application.version,
+        )
+    assert pending(application, ReminderKind.BENEFIT_DECISION_DUE) == [reminder]
+    assert reminder.due_at == datetime.datetime.combine(
+        application.decision_due_on, datetime.time(9), tzinfo=NEW_YORK
+    )
+
+
+def test_a_reminder_cancelled_for_a_new_time_is_replaced_not_lost(patient, case_manager, settings):
+    application = BenefitApplicationFactory(
+        patient=patient, case_manager=case_manager, state=A.SUBMITTED
+    )
+    [before] = pending(application, ReminderKind.BENEFIT_DECISION_DUE)
+    settings.TIME_ZONE = "America/Chicago"  # the clinic's zone corrected; nothing else
+    from benefits.deadlines import application_reminders_sync
+
+    application_reminders_sync(application)
+    [after] = pending(application, ReminderKind.BENEFIT_DECISION_DUE)
+    assert after.pk != before.pk and after.due_at == before.due_at + datetime.timedelta(hours=1)
 
 
 def test_an_authorisation_ending_within_the_lead_time_reminds_now(patient, case_manager):
