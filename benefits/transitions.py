@@ -119,6 +119,18 @@ def application_transition(
     on = on or timezone.localdate()
     if on > timezone.localdate():
         raise ValidationError({"on": _("This cannot be in the future.")})
+    late = current.appeal_deadline is not None and on > current.appeal_deadline
+    if target == A.APPEAL and late and not reason:
+        # Agencies hear a late appeal for good cause only: the record says which.
+        raise ValidationError(
+            {
+                "reason": _(
+                    "The appeal deadline (%(deadline)s) has passed: say why the appeal is "
+                    "late (the good cause)."
+                )
+                % {"deadline": current.appeal_deadline.isoformat()}
+            }
+        )
     changes = {
         "status": target,
         "status_reason": reason,

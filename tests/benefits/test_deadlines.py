@@ -336,6 +336,40 @@ def test_authorisation_factory_rows(patient):
     assert authorisation.units_left == 5
 
 
+def test_an_appeal_after_the_deadline_needs_the_good_cause(patient, case_manager, settings):
+    settings.BENEFITS_APPEAL_DAYS = 30
+    denied = application_transition(
+        application=BenefitApplicationFactory(
+            patient=patient, case_manager=case_manager, state=A.PENDING_DECISION
+        ),
+        by=case_manager,
+        target=A.DENIED,
+        reason="Missing pay stubs",
+        on=day(-40),
+    )
+    assert denied.appeal_deadline == day(-10)
+    with pytest.raises(ValidationError) as refused:
+        application_transition(application=denied, by=case_manager, target=A.APPEAL)
+    assert "deadline (2026-02-20) has passed" in str(refused.value.message_dict["reason"])
+    unchanged = type(denied).objects.get(pk=denied.pk)
+    assert (unchanged.status, unchanged.version) == (A.DENIED, denied.version)
+    # On time, no reason is asked; late, the good cause is recorded with the move.
+    on_time = application_transition(
+        application=denied, by=case_manager, target=A.APPEAL, on=day(-12)
+    )
+    assert on_time.status == A.APPEAL
+    late = BenefitApplicationFactory(patient=patient, case_manager=case_manager, state=A.DENIED)
+    late.appeal_deadline = day(-1)
+    late.save(update_fields=["appeal_deadline"])
+    appealed = application_transition(
+        application=late, by=case_manager, target=A.APPEAL, reason="In hospital until Monday"
+    )
+    assert appealed.status == A.APPEAL
+    assert ApplicationTransition.objects.filter(
+        application=late, to_status=A.APPEAL, reason="In hospital until Monday"
+    ).exists()
+
+
 def test_the_appeal_reminder_reads_without_clinical_detail(patient, case_manager):
     from reminders.messages import render_reminder
 
