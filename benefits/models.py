@@ -203,10 +203,10 @@ AWAITING_DECISION = (
 
 
 class BenefitApplicationQuerySet(models.QuerySet):
-    def renewals_due_between(self, start: datetime.date, end: datetime.date):
-        return self.filter(
-            status=ApplicationStatus.APPROVED, renewal_due_on__gte=start, renewal_due_on__lte=end
-        )
+    def renewals_due_by(self, end: datetime.date):
+        """Approved, with the renewal due by ``end``: overdue ones included, as they are
+        the most urgent (the benefit lapses unless renewed)."""
+        return self.filter(status=ApplicationStatus.APPROVED, renewal_due_on__lte=end)
 
 
 @track_history(patient="patient")

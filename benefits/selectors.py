@@ -102,7 +102,7 @@ OPEN_APPLICATION_STATUSES = [
 
 def casework_for(user: User, *, today: datetime.date | None = None) -> Casework:
     """Six queries whatever the caseload: counts by status, open applications, renewals
-    and authorisations due within 30 days, enrolments below their attendance threshold,
+    and authorisations due within 30 days (renewals overdue too), enrolments below their attendance threshold,
     and open high-severity needs no care plan addresses yet. All in the user's scope."""
     today = today or timezone.localdate()
     horizon = today + HORIZON
@@ -124,7 +124,7 @@ def casework_for(user: User, *, today: datetime.date | None = None) -> Casework:
             .order_by("status", "decision_due_on", "pk")[:ROWS_SHOWN]
         ),
         renewals_due=list(
-            applications.renewals_due_between(today, horizon)
+            applications.renewals_due_by(horizon)
             .select_related("patient", "case_manager")
             .order_by("renewal_due_on", "pk")[:ROWS_SHOWN]
         ),

@@ -91,6 +91,20 @@ def test_casework_view_lists_every_kind_with_a_constant_query_count(
     assert len(patient_links) == size
 
 
+def test_an_overdue_renewal_stays_on_the_casework_view(client, patient, case_manager):
+    today = timezone.localdate()
+    for renewal_due_on in (today - datetime.timedelta(days=3), today + datetime.timedelta(days=90)):
+        application = BenefitApplicationFactory(
+            patient=patient, case_manager=case_manager, state=A.APPROVED
+        )
+        type(application).objects.filter(pk=application.pk).update(renewal_due_on=renewal_due_on)
+    client.force_login(case_manager)
+    response = client.get(reverse("benefits:casework"))
+    work = response.context["work"]
+    assert [a.renewal_due_on for a in work.renewals_due] == [today - datetime.timedelta(days=3)]
+    assert "overdue</span>" in response.content.decode()
+
+
 def test_casework_view_shows_only_the_users_teams(
     client, team_a, team_b, case_manager, coordinator, coordinator_b
 ):
