@@ -5,14 +5,15 @@
 - a stale write (StaleEdit: the version sent is not the current one): 412;
 - a possible duplicate patient or an open referral to the same service: 409, with ids;
 - a broken rule or invalid value from a service (Django's ValidationError): 400 with field
-  errors, ``non_field_errors`` for the rest.
+  errors, ``non_field_errors`` for the rest;
+- a body over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB by default): 413.
 
 Services are atomic: whichever of these is raised, nothing was written.
 """
 
 from __future__ import annotations
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import status
@@ -73,4 +74,11 @@ def api_exception_handler(exc, context):
         )
     if isinstance(exc, DjangoValidationError):
         return Response(validation_errors(exc), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, RequestDataTooBig):
+        # Django's bound on a body (DATA_UPLOAD_MAX_MEMORY_SIZE), said in the API's terms
+        # rather than as the HTML "Bad Request" page.
+        return Response(
+            {"detail": _("The request body is too large."), "code": "body_too_large"},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     return drf_exception_handler(exc, context)
