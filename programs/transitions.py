@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -72,11 +72,20 @@ def enrolment_transition(
         raise StaleEdit(_("enrolment"))
     reason = ENROLMENT.check(current=current.status, target=target, reason=reason)
     day = on or timezone.localdate()
+    if day > timezone.localdate():
+        raise ValidationError({"on": _("This cannot be in the future.")})
+    if target in FINAL and current.start_date and day < current.start_date:
+        raise ValidationError(
+            {
+                "on": _("The enrolment started on %(start)s: it cannot end before that.")
+                % {"start": current.start_date.isoformat()}
+            }
+        )
     changes: dict = {"status": target, "status_reason": reason}
     if target == E.ENROLLED and current.start_date is None:
         changes["start_date"] = day
     if target in FINAL:
-        changes["end_date"] = max(day, current.start_date) if current.start_date else day
+        changes["end_date"] = day
     if not guarded_update(
         Enrolment.objects,
         pk=current.pk,

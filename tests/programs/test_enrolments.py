@@ -17,6 +17,7 @@ from reminders.models import Reminder, ReminderKind, ReminderState
 from tests.programs.factories import EnrolmentFactory, ProgramFactory
 
 pytestmark = pytest.mark.django_db
+DAY = datetime.timedelta(days=1)
 
 E = EnrolmentStatus
 ALLOWED = {
@@ -98,6 +99,29 @@ def test_enrolling_and_completing_set_the_dates(enrolment_in, case_manager):
     assert enrolled.start_date == day and enrolled.end_date is None
     done = enrolment_transition(enrolment=enrolled, by=case_manager, target=E.COMPLETED)
     assert done.start_date == day and done.end_date == timezone.localdate()
+
+
+def test_dates_in_the_future_or_an_end_before_the_start_are_refused(enrolment_in, case_manager):
+    today = timezone.localdate()
+    enrolment = enrolment_in(E.REFERRED)
+    with pytest.raises(ValidationError, match="future"):
+        enrolment_transition(
+            enrolment=enrolment, by=case_manager, target=E.ENROLLED, on=today + DAY
+        )
+    enrolled = enrolment_transition(
+        enrolment=enrolment, by=case_manager, target=E.ENROLLED, on=today - 5 * DAY
+    )
+    with pytest.raises(ValidationError, match="cannot end before"):
+        enrolment_transition(
+            enrolment=enrolled, by=case_manager, target=E.COMPLETED, on=today - 6 * DAY
+        )
+    unchanged = Enrolment.objects.get(pk=enrolment.pk)
+    assert (unchanged.status, unchanged.end_date, unchanged.version) == (
+        E.ENROLLED,
+        None,
+        enrolled.version,
+    )
+    assert EnrolmentTransition.objects.filter(enrolment=enrolment).count() == 2
 
 
 def test_a_stale_version_is_refused(enrolment_in, case_manager):
