@@ -166,9 +166,12 @@ def test_moves_and_their_refusals_change_nothing(manager_api, enrolment, case_ma
     assert paused["ETag"] == '"3"'
     mismatch = manager_api.post(url, {"to": "enrolled", "version": 3}, HTTP_IF_MATCH='"2"')
     assert mismatch.status_code == 412
-    ended = manager_api.post(url, {"to": "disenrolled", "reason": "Moved away", "on": "2020-01-01"})
+    # An end before the start is refused, not moved to the start.
+    early = manager_api.post(url, {"to": "disenrolled", "reason": "Moved away", "on": "2020-01-01"})
+    assert early.status_code == 400 and "cannot end before" in early.json()["on"][0]
+    ended = manager_api.post(url, {"to": "disenrolled", "reason": "Moved away"})
     assert ended.status_code == 200
-    assert ended.json()["end_date"] == enrolment.start_date.isoformat()  # never before the start
+    assert ended.json()["end_date"] == timezone.localdate().isoformat()
     assert ended.json()["allowed_transitions"] == []
     row = EnrolmentTransition.objects.filter(enrolment=enrolment).first()
     assert (row.from_status, row.to_status, row.actor, row.reason) == (
