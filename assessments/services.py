@@ -240,6 +240,15 @@ def need_resolve(
     resolved_on = resolved_on or timezone.localdate()
     if resolved_on > timezone.localdate():
         raise ValidationError({"resolved_on": _("A need cannot be resolved in the future.")})
+    if resolved_on < current.identified_on:
+        raise ValidationError(
+            {
+                "resolved_on": _(
+                    "The need was identified on %(day)s: it cannot be resolved before."
+                )
+                % {"day": current.identified_on.isoformat()}
+            }
+        )
     current.status = NeedStatus.RESOLVED
     current.resolved_by_referral = referral
     current.resolved_by_goal = goal

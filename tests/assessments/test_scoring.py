@@ -227,6 +227,25 @@ def test_a_need_is_resolved_by_the_referral_that_met_it(template, case_manager, 
     assert patient.identified_needs.open().count() == 1
 
 
+def test_a_need_is_not_resolved_before_it_was_identified(case_manager, patient):
+    from tests.assessments.factories import IdentifiedNeedFactory
+
+    identified = timezone.localdate() - datetime.timedelta(days=3)
+    need = IdentifiedNeedFactory(patient=patient, identified_on=identified)
+    with pytest.raises(ValidationError, match="cannot be resolved before"):
+        services.need_resolve(
+            need=need,
+            by=case_manager,
+            note="Food bank visit",
+            resolved_on=identified - datetime.timedelta(days=1),
+        )
+    assert IdentifiedNeed.objects.get(pk=need.pk).status == NeedStatus.OPEN
+    resolved = services.need_resolve(
+        need=need, by=case_manager, note="Food bank visit", resolved_on=identified
+    )
+    assert resolved.resolved_on == identified
+
+
 def test_resolving_needs_a_referral_goal_or_note_of_the_same_patient(case_manager, patient):
     from tests.assessments.factories import IdentifiedNeedFactory
 
