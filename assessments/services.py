@@ -160,6 +160,10 @@ def assessment_record(
 def _identify_needs(assessment: Assessment, positives: list[DomainScore]) -> None:
     if not positives:
         return
+    # One screening's needs at a time per patient: locking the open needs alone locks
+    # nothing when there are none yet, and two screenings recorded at once would both
+    # insert the domain's need (one open need per domain: the second would fail).
+    list(Patient.objects.select_for_update().filter(pk=assessment.patient_id).values_list("pk"))
     open_needs = {
         need.domain: need
         for need in IdentifiedNeed.objects.select_for_update()
