@@ -125,13 +125,13 @@ DIRECTORY = [
         ("Adult dental care", C.SPECIALTY_CARE, "en,es", True, "Mon-Fri 8-4"),
     ]),
     ("Lowell Vision Center", [
-        ("Low-cost eye exams and glasses", C.SPECIALTY_CARE, "en,km", False, "Sat 9-1"),
+        ("Low-cost eye exams and glasses", C.SPECIALTY_CARE, "en,vi", False, "Sat 9-1"),
     ]),
     ("Providence Mobile Health", [
         ("Mobile primary care van", C.PRIMARY_CARE, "en,es,pt", True, "See weekly route"),
     ]),
     ("Friendly Visitors Network", [
-        ("Companionship visits", C.OTHER, "en,es,it", True, "Weekly visits"),
+        ("Companionship visits", C.OTHER, "en,es,pt", True, "Weekly visits"),
     ]),
 ]  # fmt: skip
 
