@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from carehub.refusals import refusal_shown_on
-from patients import services
+from patients import searches, services
 from patients.forms import (
     PatientCreateForm,
     PatientFilter,
@@ -25,27 +25,37 @@ from patients.selectors import patients_visible_to
 
 
 def patient_list(request: HttpRequest) -> HttpResponse:
+    """The registry, filtered. A search by name or MRN is posted, never put in a URL
+    (browser history, a proxy's access log): the page's address names it by a key kept
+    in the session (``?search=``), which its page links carry."""
     patients = patients_visible_to(request.user).for_list()
-    filterset = PatientFilter(request.GET or None, queryset=patients, user=request.user)
+    data, key = searches.filters_of(request)
+    filterset = PatientFilter(data or None, queryset=patients, user=request.user)
     page = CappedPaginator(
         filterset.qs,
         settings.CAREHUB_PAGE_SIZE,
         capped_ordering=filterset.broad_search_ordering,
         rows_by_id=(lambda ids: patients.filter(pk__in=ids)) if filterset.searching else None,
     ).get_page(request.GET.get("page"))
-    page_query = request.GET.copy()
-    page_query.pop("page", None)
+    page_query = searches.page_query(data, key)
+    if request.method == "POST" and not request.htmx:
+        # Post, then redirect: reloading the page does not post again.
+        return redirect(searches.url_of(page_query))
     template = "patients/partials/_list_results.html" if request.htmx else "patients/list.html"
-    return render(
+    response = render(
         request,
         template,
         {
             "filter": filterset,
             "page": page,
-            "page_query": page_query.urlencode(),
+            "page_query": page_query,
+            "search_expired": key is not None and data is None,
             "can_register": request.user.has_perm("patients.add_patient"),
         },
     )
+    if request.method == "POST":
+        response["HX-Push-Url"] = searches.url_of(page_query)
+    return response
 
 
 @permission_required("patients.add_patient", raise_exception=True)

@@ -45,4 +45,10 @@ def test_search_as_you_type_updates_results_with_htmx(page, sign_in, coordinator
     page.get_by_label("Name or MRN").press_sequentially("solb", delay=30)
     page.wait_for_function("() => !document.querySelector('#results').innerText.includes('Keller')")
     assert "Solberg" in page.locator("#results").inner_text()
-    assert "q=solb" in page.url
+    # The address bar names the search, never the name typed.
+    page.wait_for_url("**/patients/?search=*")
+    assert "solb" not in page.url.lower()
+    # Reloaded from that address (or back in history), the same search shows.
+    page.reload()
+    assert page.get_by_label("Name or MRN").input_value() == "solb"
+    assert "Keller" not in page.locator("#results").inner_text()

@@ -1,12 +1,14 @@
 """Patient pages: list, search, filters, create with duplicate check, edit, status, scope."""
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
+from patients import searches
 from patients.models import Patient, PatientStatus, RelatedPerson, RiskLevel
 from tests.factories import PatientFactory, RelatedPersonFactory, UserFactory
 
@@ -188,6 +190,62 @@ def test_htmx_search_returns_the_results_partial(coordinator_client, patient):
     )
     assert b"<form" not in response.content
     assert patient.family_name.encode() in response.content
+
+
+def test_a_posted_search_keeps_the_name_out_of_every_url(coordinator_client, team_a, settings):
+    settings.CAREHUB_PAGE_SIZE = 2
+    for n in range(5):
+        PatientFactory(care_team=team_a, given_name=f"Ana{n}", family_name="Zanderwick")
+    url = reverse("patients:list")
+    posted = coordinator_client.post(url, {"q": "zanderwick", "sort": "name"})
+    assert posted.status_code == 302
+    location = posted["Location"]
+    assert location.startswith(f"{url}?search=") and "zanderwick" not in location.lower()
+    page = coordinator_client.get(location)
+    assert len(listed(page)) == 2 and page.context["page"].paginator.count == 5
+    body = page.content.decode()
+    # The term is in the form (the page's body), and page links name the search, not it.
+    assert 'value="zanderwick"' in body
+    links = re.findall(r'href="(\?[^"]*page=\d[^"]*)"', body)
+    assert links and all("search=" in link and "zander" not in link.lower() for link in links)
+    second = coordinator_client.get(f"{location}&page=2")
+    assert [p.given_name for p in second.context["page"].object_list] == ["Ana2", "Ana3"]
+    # The same search again: the same key.
+    assert coordinator_client.post(url, {"q": "zanderwick", "sort": "name"})["Location"] == location
+
+
+def test_an_htmx_search_pushes_an_address_without_the_name(coordinator_client, patient):
+    response = coordinator_client.post(
+        reverse("patients:list"), {"q": patient.family_name}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200 and b"<form" not in response.content
+    assert patient.family_name.encode() in response.content
+    pushed = response["HX-Push-Url"]
+    assert pushed.startswith("/patients/?search=") and patient.family_name not in pushed
+
+
+def test_filters_without_a_term_stay_in_the_query_string(coordinator_client, patient):
+    posted = coordinator_client.post(reverse("patients:list"), {"status": "active"})
+    assert posted["Location"] == f"{reverse('patients:list')}?status=active"
+
+
+def test_a_search_no_longer_kept_says_so(coordinator_client, patient):
+    url = reverse("patients:list")
+    first = coordinator_client.post(url, {"q": "first"})["Location"]
+    for n in range(searches.KEPT):
+        coordinator_client.post(url, {"q": f"later {n}"})
+    expired = coordinator_client.get(first)
+    assert expired.status_code == 200
+    assert "That search is no longer kept" in expired.content.decode()
+    assert coordinator_client.get(f"{url}?search=made-up").context["search_expired"]
+
+
+def test_a_search_key_is_the_users_own(coordinator_client, client, coordinator_b, patient):
+    location = coordinator_client.post(reverse("patients:list"), {"q": patient.family_name})[
+        "Location"
+    ]
+    client.force_login(coordinator_b)
+    assert client.get(location).context["search_expired"]
 
 
 # --- Create, with the duplicate check -------------------------------------------------------
