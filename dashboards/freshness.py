@@ -8,7 +8,8 @@ made of everything it depends on:
 - the user, their permissions, language, time zone and CSRF secret (the rows carry
   forms);
 - the generation of the user's teams: the newest ``TeamChange`` id, written by PostgreSQL
-  triggers on every statement that touches those teams' records (``models.TeamChange``);
+  triggers on every statement that touches those teams' records (``models.TeamChange``),
+  and the teams' ids;
 - the minute, so "overdue" and "due today" follow the clock;
 - the page's own choices (the caseload's period, team and sort).
 
@@ -40,7 +41,8 @@ SELECT GREATEST(
   (SELECT MAX(c.id) FROM dashboards_teamchange c WHERE c.team_id IS NULL),
   (SELECT MAX((SELECT MAX(c.id) FROM dashboards_teamchange c WHERE c.team_id = m.team_id))
      FROM accounts_teammembership m WHERE m.user_id = %s)
-)
+),
+ARRAY(SELECT m.team_id FROM accounts_teammembership m WHERE m.user_id = %s ORDER BY 1)
 """
 
 
@@ -48,15 +50,17 @@ def enabled() -> bool:
     return settings.CAREHUB_DASHBOARD_CACHE and connection.vendor == "postgresql"
 
 
-def generation(user) -> int:
-    """The newest change of the user's teams (of all teams for admins): one query."""
+def generation(user) -> str:
+    """The newest change of the user's teams (of all teams for admins), and which teams
+    they are: one query. The teams themselves count: a user taken off a team whose change
+    was not the newest would otherwise keep the key, and the page showing its patients."""
     with connection.cursor() as cursor:
         if user.is_admin:
-            cursor.execute("SELECT MAX(id) FROM dashboards_teamchange")
+            cursor.execute("SELECT MAX(id), ARRAY[]::integer[] FROM dashboards_teamchange")
         else:
-            cursor.execute(_GENERATION_SQL, [user.pk])
-        row = cursor.fetchone()
-    return row[0] or 0
+            cursor.execute(_GENERATION_SQL, [user.pk, user.pk])
+        newest, team_ids = cursor.fetchone()
+    return f"{newest or 0}/{','.join(map(str, team_ids))}"
 
 
 def clock_period(user_pk: int, minutes: int) -> int:
@@ -75,7 +79,7 @@ def _key(request: HttpRequest, page: str, choices: str, minutes: int) -> str | N
     parts = [
         page,
         str(user.pk),
-        str(team_generation),
+        team_generation,
         ",".join(sorted(user.get_all_permissions())),
         translation.get_language() or "",
         timezone.get_current_timezone_name(),

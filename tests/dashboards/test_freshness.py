@@ -83,6 +83,18 @@ def test_another_teams_writes_keep_the_page(coordinator_client, overdue_task, pa
     assert count <= 7
 
 
+def test_a_user_taken_off_a_team_no_longer_sees_its_patients(
+    coordinator_client, coordinator, overdue_task, team_a, team_b
+):
+    from accounts.models import TeamMembership
+
+    TeamMembership.objects.get_or_create(user=coordinator, team=team_b)
+    PatientFactory(care_team=team_b)  # team B's change is now the newest of the two
+    assert "Call the pharmacy" in _warm(coordinator_client)
+    TeamMembership.objects.filter(user=coordinator, team=team_a).delete()
+    assert "Call the pharmacy" not in _draws(coordinator_client)[0]
+
+
 def test_a_directory_change_reaches_every_team(coordinator_client, overdue_task):
     _warm(coordinator_client)
     Organization.objects.create(name="Food bank")
