@@ -9,6 +9,7 @@ else assigns ``status``.
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from collections import deque
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,7 +32,7 @@ from careplans.models import (
     Task,
     TaskStatus,
 )
-from patients.selectors import patients_visible_to
+from patients.selectors import patients_visible_to, team_staff
 
 __all__ = [
     "CARE_PLAN",
@@ -394,33 +395,54 @@ def _complete(task: Task, *, by: User, note: str, expected_version: int | None, 
     return current
 
 
+def _zone_of(task: Task) -> zoneinfo.ZoneInfo:
+    """Where the series' times are kept: its assignee's zone (the clinic's by default)."""
+    return zoneinfo.ZoneInfo(task.assignee.effective_time_zone)
+
+
 def next_due(task: Task, *, now: datetime.datetime) -> datetime.datetime:
     """One interval after this occurrence's due time, moved on by whole intervals until it
-    is in the future: a late completion keeps the cadence and does not create overdue work."""
+    is in the future: a late completion keeps the cadence and does not create overdue work.
+    Counted on the clock of the assignee's zone: a 9:00 call stays at 9:00 across a
+    daylight-saving change (adding a fixed span to UTC would move it an hour)."""
     step = datetime.timedelta(
         days=task.repeat_every * (7 if task.repeat_unit == RecurrenceUnit.WEEKS else 1)
     )
-    due = task.due_at + step
+    due = task.due_at.astimezone(_zone_of(task)) + step  # wall-clock arithmetic
     while due <= now:
         due += step
     return due
 
 
+def _next_assignee_id(task: Task) -> int:
+    """The assignee, while an active member of the patient's team; else the patient's
+    primary coordinator (the work stays with the team), when there is one."""
+    if team_staff([task.patient.care_team_id]).filter(pk=task.assignee_id).exists():
+        return task.assignee_id
+    return task.patient.primary_coordinator_id or task.assignee_id
+
+
 def _create_next_occurrence(task: Task, *, by: User) -> Task | None:
+    """The series' next task, unless the series is over: its count or end date reached,
+    or its patient or care plan closed (no new work for a discharged patient)."""
     if not task.repeat_every:
         return None
     occurrence = task.occurrence + 1
     if task.repeat_count and occurrence > task.repeat_count:
         return None
+    if not task.patient.is_open:
+        return None
+    if task.care_plan_id and not task.care_plan.is_open:
+        return None
     due = next_due(task, now=timezone.now())
-    if task.repeat_until and timezone.localdate(due) > task.repeat_until:
+    if task.repeat_until and due.date() > task.repeat_until:
         return None
     following = Task(
         patient_id=task.patient_id,
         care_plan_id=task.care_plan_id,
         goal_id=task.goal_id,
         description=task.description,
-        assignee_id=task.assignee_id,
+        assignee_id=_next_assignee_id(task),
         due_at=due,
         priority=task.priority,
         repeat_every=task.repeat_every,

@@ -4,6 +4,7 @@ plan with open work, stale edits, reviews, progress, tasks and recurrence."""
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -465,11 +466,12 @@ def test_a_weekly_task_repeats_until_its_count(patient, coordinator):
     )
     transitions.task_complete(task=task, by=coordinator)
     second = Task.objects.get(series=task, occurrence=2)
-    assert second.due_at == due + datetime.timedelta(weeks=1)
+    local = due.astimezone(zoneinfo.ZoneInfo(coordinator.effective_time_zone))
+    assert second.due_at == local + datetime.timedelta(weeks=1)  # the same hour of the clock
     assert second.status == "requested" and second.assignee == coordinator
     transitions.task_complete(task=second, by=coordinator)
     third = Task.objects.get(series=task, occurrence=3)
-    assert third.due_at == due + datetime.timedelta(weeks=2)
+    assert third.due_at == local + datetime.timedelta(weeks=2)
     transitions.task_complete(task=third, by=coordinator)
     assert Task.objects.filter(description="Weekly call").count() == 3
 
@@ -491,10 +493,81 @@ def test_a_repeating_task_stops_at_its_end_date_and_skips_missed_intervals(patie
     transitions.task_complete(task=task, by=coordinator)
     following = Task.objects.get(series=task)
     # Due 7 days ago: +3 and +6 days have passed too; the next is at +9 days, in the future.
-    assert following.due_at == task.due_at + datetime.timedelta(days=9)
+    local = task.due_at.astimezone(zoneinfo.ZoneInfo(coordinator.effective_time_zone))
+    assert following.due_at == local + datetime.timedelta(days=9)
     assert following.due_at > now
     transitions.task_complete(task=following, by=coordinator)
     assert Task.objects.filter(description="Check in").count() == 2
+
+
+def _weekly(patient, coordinator, **data) -> Task:
+    return services.task_create(
+        patient=patient,
+        by=coordinator,
+        data={
+            "description": "Weekly call",
+            "due_at": timezone.now() + datetime.timedelta(hours=2),
+            "assignee": coordinator,
+            "repeat_every": 1,
+            "repeat_unit": "weeks",
+            "repeat_count": 10,
+            **data,
+        },
+    )
+
+
+def test_a_weekly_call_keeps_its_hour_across_a_clock_change(patient, coordinator, time_machine):
+    coordinator.time_zone = "America/New_York"
+    coordinator.save(update_fields=["time_zone"])
+    new_york = zoneinfo.ZoneInfo("America/New_York")
+    time_machine.move_to(datetime.datetime(2026, 3, 4, 12, 0, tzinfo=new_york), tick=False)
+    # Monday 2 March 9:00 (EST); the clocks go forward on Sunday 8 March.
+    task = _weekly(
+        patient, coordinator, due_at=datetime.datetime(2026, 3, 2, 9, 0, tzinfo=new_york)
+    )
+    transitions.task_complete(task=task, by=coordinator)
+    following = Task.objects.get(series=task, occurrence=2)
+    assert following.due_at.astimezone(new_york) == datetime.datetime(
+        2026, 3, 9, 9, 0, tzinfo=new_york
+    )  # 13:00 UTC now, not 14:00
+
+
+def test_a_series_stops_when_its_patient_is_discharged(patient, coordinator):
+    from patients.services import patient_set_status
+
+    task = _weekly(patient, coordinator)
+    patient_set_status(
+        patient=patient,
+        by=coordinator,
+        status="discharged",
+        reason="Moved to another clinic",
+        expected_version=patient.version,
+    )
+    transitions.task_complete(task=task, by=coordinator)
+    assert Task.objects.filter(patient=patient).count() == 1
+
+
+def test_a_series_stops_when_its_care_plan_is_closed(patient, coordinator):
+    plan = CarePlanFactory(patient=patient, author=coordinator, active=True)
+    task = _weekly(patient, coordinator, care_plan=plan)
+    transitions.careplan_transition(
+        care_plan=plan, by=coordinator, target="revoked", reason="Wrong patient", open_work="keep"
+    )
+    transitions.task_complete(task=Task.objects.get(pk=task.pk), by=coordinator)
+    assert Task.objects.filter(patient=patient).count() == 1
+
+
+def test_the_next_occurrence_goes_to_the_coordinator_when_the_assignee_left(
+    patient, coordinator, team_a
+):
+    from accounts.models import TeamMembership
+    from tests.factories import UserFactory
+
+    leaving = UserFactory(teams=[team_a])
+    task = _weekly(patient, coordinator, assignee=leaving)
+    TeamMembership.objects.filter(user=leaving).delete()
+    transitions.task_complete(task=task, by=coordinator)
+    assert Task.objects.get(series=task, occurrence=2).assignee == patient.primary_coordinator
 
 
 def test_a_cancelled_repeating_task_does_not_repeat(patient, coordinator):
