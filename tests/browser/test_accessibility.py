@@ -68,6 +68,20 @@ def unlabelled_fields(page) -> list[str]:
     )
 
 
+def broken_references(page) -> list[str]:
+    """Labels tied to no input, and aria-describedby ids that name no element."""
+    return page.evaluate(
+        """() => [
+            ...[...document.querySelectorAll('label[for=""]')]
+                .map(el => 'label for="": ' + el.textContent.trim().slice(0, 60)),
+            ...[...document.querySelectorAll('[aria-describedby]')].flatMap(el =>
+                el.getAttribute('aria-describedby').split(/\\s+/)
+                    .filter(id => id && !document.getElementById(id))
+                    .map(id => 'aria-describedby names nothing: ' + id)),
+        ]"""
+    )
+
+
 def tab_to(page, locator, limit: int = 120) -> None:
     """Press Tab from the top of the page until ``locator`` has the focus."""
     page.locator("body").focus()
@@ -96,6 +110,7 @@ def records(team_a, coordinator, case_manager):
 def test_main_pages_have_no_serious_violations(axe_page, records, coordinator, case_manager):
     page = axe_page
     patient, plan, referral = records["patient"], records["plan"], records["referral"]
+    task = plan.tasks.get()
     found = {}
 
     page.goto("/accounts/login/")
@@ -109,6 +124,9 @@ def test_main_pages_have_no_serious_violations(axe_page, records, coordinator, c
             f"/care-plans/{plan.pk}/",
             f"/care-plans/patient/{patient.pk}/new/",
             f"/care-plans/patient/{patient.pk}/tasks/new/",
+            # Radio groups: the plan's open work when it ends; snoozing without JavaScript.
+            f"/care-plans/{plan.pk}/move/completed/",
+            f"/care-plans/tasks/{task.pk}/snooze/",
             "/care-plans/tasks/mine/",
             "/referrals/",
             f"/referrals/{referral.pk}/",
@@ -127,9 +145,11 @@ def test_main_pages_have_no_serious_violations(axe_page, records, coordinator, c
         for path in paths:
             response = page.goto(path)
             assert response.status == 200, path
-            found[path] = violations(page) + [
-                f"unlabelled: {field}" for field in unlabelled_fields(page)
-            ]
+            found[path] = (
+                violations(page)
+                + [f"unlabelled: {field}" for field in unlabelled_fields(page)]
+                + broken_references(page)
+            )
     problems = {path: issues for path, issues in found.items() if issues}
     assert problems == {}
 

@@ -4,6 +4,7 @@ case manager of team A, coordinator of team B (the outsider, who gets 404 everyw
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -11,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from careplans.models import CarePlan, Goal, GoalProgress, StatusChange, Task
+from careplans.transitions import OpenWork
 from tests.careplans.factories import CarePlanFactory, GoalFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -405,3 +407,48 @@ def test_goals_kept_open_on_a_completed_plan_can_still_be_closed(coordinator_cli
     page = coordinator_client.get(reverse("careplans:detail", args=[plan.pk])).content.decode()
     assert reverse("careplans:goal_transition", args=[goal.pk, "completed"]) in page
     assert reverse("careplans:goal_create", args=[plan.pk]) not in page
+
+
+# --- Form markup (accessibility) -------------------------------------------------------------
+
+
+def broken_references(page: str) -> list[str]:
+    """Labels tied to no input, and aria-describedby ids no element on the page has."""
+    ids = set(re.findall(r'\sid="([^"]+)"', page))
+    described = [
+        ref for refs in re.findall(r'aria-describedby="([^"]*)"', page) for ref in refs.split()
+    ]
+    return ['label for=""'] * page.count('<label for="">') + [
+        f"aria-describedby={ref}" for ref in described if ref not in ids
+    ]
+
+
+def test_the_open_work_question_is_a_fieldset_named_by_its_legend(coordinator_client, plan, goal):
+    """Radios have no one id a <label for> could name: the question is the group's legend."""
+    url = reverse("careplans:transition", args=[plan.pk, "completed"])
+    page = coordinator_client.get(url).content.decode()
+    group = re.search(r'<fieldset class="field">\s*<legend>([^<]*)<.*?</fieldset>', page, re.S)
+    assert group and group[1].strip() == "Open goals and tasks of this plan"
+    assert group[0].count('type="radio"') == len(OpenWork.choices)
+    assert broken_references(page) == []
+
+    page = coordinator_client.post(url, {"version": plan.version}).content.decode()
+    assert '<fieldset class="field field-error" aria-describedby="id_open_work_error">' in page
+    assert broken_references(page) == []
+
+
+def test_the_snooze_page_asks_for_how_long_in_a_fieldset(coordinator_client, task):
+    page = coordinator_client.get(reverse("careplans:task_snooze", args=[task.pk]))
+    page = page.content.decode()
+    assert re.search(r'<fieldset class="field">\s*<legend>Snooze for\b', page)
+    assert broken_references(page) == []
+
+
+def test_help_and_errors_carry_the_ids_their_inputs_name(coordinator_client, patient):
+    url = reverse("careplans:task_create", args=[patient.pk])
+    page = coordinator_client.get(url).content.decode()
+    assert 'aria-describedby="id_repeat_every_helptext"' in page
+    assert broken_references(page) == []
+    page = coordinator_client.post(url, {"description": ""}).content.decode()
+    assert 'aria-invalid="true"' in page
+    assert broken_references(page) == []
