@@ -15,6 +15,9 @@ saved. Nothing here talks to the broker: the dispatcher finds due rows by itself
 - Goal (open, with an owner and a target date): "target approaching"
   REMINDERS_GOAL_TARGET_LEAD before the date to the owner; moved with the date, cancelled
   when the goal ends.
+- Tasks and goals of a patient who is no longer open (discharged, deceased) want nothing:
+  the work stays open (a readmission resumes it) but nobody is reminded of it meanwhile.
+  The patient's status change re-syncs them (patient_reminders_sync, a patient hook).
 
 Titles name the record by number only ("Task #12"): they go out by email.
 """
@@ -113,7 +116,7 @@ def task_wanted_for(
 
 
 def task_wanted(task: Task, *, now: datetime.datetime) -> list[Wanted]:
-    if not (task.is_open and task.due_at and task.assignee_id):
+    if not (task.is_open and task.due_at and task.assignee_id and task.patient.is_open):
         return []
     return task_wanted_for(
         task_id=task.pk,
@@ -245,6 +248,8 @@ def goal_wanted_for(
 def goal_wanted(goal: Goal, *, now: datetime.datetime) -> list[Wanted]:
     if not goal.is_open or goal.target_date is None or goal.owner is None:
         return []
+    if not goal.care_plan.patient.is_open:
+        return []
     return goal_wanted_for(
         goal_id=goal.pk,
         target_date=goal.target_date,
@@ -276,9 +281,12 @@ def reminders_follow(instance: CarePlan | Goal | Task) -> None:
 
 
 def patient_reminders_sync(patient_id: int) -> None:
-    """The patient's case manager or primary coordinator changed: their open tasks'
-    escalations and their plans' review reminders follow (for a reassignment service)."""
+    """The patient's status, case manager or primary coordinator changed (a patient hook,
+    run in the change's transaction): their open tasks' and goals' reminders stop or
+    resume with the status, escalations and plans' review reminders follow the staff."""
     for task in Task.objects.open().filter(patient_id=patient_id):
         task_reminders_sync(task)
+    for goal in Goal.objects.open().filter(care_plan__patient_id=patient_id):
+        goal_reminders_sync(goal)
     for care_plan in CarePlan.objects.filter(patient_id=patient_id, status__in=REVIEWED_STATUSES):
         care_plan_reminders_sync(care_plan)

@@ -179,13 +179,15 @@ def seed_for_patients(
     ordered = sorted(patient_ids)
     wanted_patients = set(ordered)
     users = {user.pk: user for user in User.objects.all()}
-    team = {
-        pk: (case_manager, coordinator)
-        for pk, case_manager, coordinator in _in_range(Patient.objects, "pk", ordered).values_list(
-            "pk", "case_manager_id", "primary_coordinator_id"
-        )
-        if pk in wanted_patients
-    }
+    team = {}
+    closed = set()  # discharged or deceased: their open work reminds nobody (the task rule)
+    for pk, case_manager, coordinator, status in _in_range(
+        Patient.objects, "pk", ordered
+    ).values_list("pk", "case_manager_id", "primary_coordinator_id", "status"):
+        if pk in wanted_patients:
+            team[pk] = (case_manager, coordinator)
+            if status not in (PatientStatus.ACTIVE, PatientStatus.INACTIVE):
+                closed.add(pk)
     types = ContentType.objects.get_for_models(Task, Referral)
     patient_link = link_maker("patients:detail")
     referral_link = link_maker("referrals:detail")
@@ -195,7 +197,7 @@ def seed_for_patients(
         for task_id, patient_id, due_at, assignee_id in tasks.values_list(
             "pk", "patient_id", "due_at", "assignee_id"
         ).iterator(chunk_size=CHUNK):
-            if patient_id not in team:
+            if patient_id not in team or patient_id in closed:
                 continue
             writer.add_wanted(
                 task_wanted_for(

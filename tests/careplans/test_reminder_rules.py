@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from careplans import reminder_rules, services, transitions
 from careplans.models import CarePlanStatus, GoalStatus, RecurrenceUnit, Task, TaskStatus
+from patients.models import PatientStatus
+from patients.services import patient_set_status
 from reminders.delivery import reminders_send_batch
 from reminders.dispatch import reminders_claim
 from reminders.models import Reminder, ReminderKind, ReminderState
@@ -138,7 +140,10 @@ def test_completing_cancels_and_the_next_occurrence_gets_its_own(patient, coordi
     transitions.task_complete(task=task, by=coordinator, note="Done")
     assert pending(task) == set()
     following = Task.objects.get(series_id=task.pk, occurrence=2)
-    assert (K.TASK_DUE, coordinator.pk, NOW + 8 * DAY) in pending(following)
+    # A week on at the same hour on the assignee's clock (New York moves to summer time
+    # on 8 March in between: 10:00 there is 14:00 UTC, no longer 15:00).
+    next_due = datetime.datetime(2026, 3, 10, 10, tzinfo=NEW_YORK)
+    assert (K.TASK_DUE, coordinator.pk, next_due) in pending(following)
 
 
 @time_machine.travel(NOW, tick=False)
@@ -330,3 +335,58 @@ def test_a_goal_without_owner_or_target_has_no_reminder(patient, coordinator):
     goal = GoalFactory(care_plan=plan)
     reminder_rules.goal_reminders_sync(goal)
     assert not about(goal).exists()
+
+
+# --- The patient's status ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("closed", [PatientStatus.DISCHARGED, PatientStatus.DECEASED])
+@time_machine.travel(NOW, tick=False)
+def test_a_closed_patients_open_work_reminds_nobody_until_readmitted(
+    patient, coordinator, case_manager, closed
+):
+    """The work stays open (a readmission resumes it); its reminders stop meanwhile."""
+    task = new_task(patient, coordinator, due_at=NOW + DAY)
+    plan = CarePlanFactory(patient=patient, active=True)
+    goal = services.goal_create(
+        care_plan=plan,
+        by=coordinator,
+        data={
+            "description": "Walk every day",
+            "category": "medical",
+            "target_date": datetime.date(2026, 4, 10),
+            "owner": coordinator,
+        },
+    )
+    work = pending(task) | pending(goal)
+    assert {kind for kind, _user, _at in work} == {
+        K.TASK_DUE,
+        K.TASK_OVERDUE,
+        K.ESCALATION,
+        K.GOAL_TARGET_APPROACHING,
+    }
+
+    patient = patient_set_status(
+        patient=patient,
+        by=case_manager,
+        status=closed,
+        reason="Moved away",
+        expected_version=patient.version,
+    )
+    assert pending(task) == set() and pending(goal) == set()
+    task.refresh_from_db()
+    goal.refresh_from_db()
+    assert task.is_open and goal.is_open
+    if closed == PatientStatus.DECEASED:
+        return
+
+    count = Reminder.objects.count()
+    patient_set_status(
+        patient=patient,
+        by=case_manager,
+        status=PatientStatus.ACTIVE,
+        reason="Readmitted",
+        expected_version=patient.version,
+    )
+    assert pending(task) | pending(goal) == work
+    assert Reminder.objects.count() == count  # the same reminders, back in the queue
