@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
@@ -59,6 +61,13 @@ def team_staff(team_ids) -> QuerySet[User]:
     )
 
 
+def name_key(name: str) -> str:
+    """A name as its letters and digits, without case or accents: "  Díaz-Ortiz" ->
+    "diazortiz"."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if c.isalnum()).casefold()
+
+
 def patient_duplicates(
     *,
     user: User,
@@ -77,10 +86,16 @@ def patient_duplicates(
     """
     from django.db.models import Q
 
+    # The same person typed differently ("José" / "Jose", "Mary-Ann" / "Mary Ann"): names
+    # compared as their letters and digits, among the few born that day (an index).
+    wanted = (name_key(given_name), name_key(family_name))
+    same_birth = Patient.objects.filter(date_of_birth=date_of_birth).values_list(
+        "pk", "given_name", "family_name"
+    )
     query = Q(
-        given_name__iexact=given_name.strip(),
-        family_name__iexact=family_name.strip(),
-        date_of_birth=date_of_birth,
+        pk__in=[
+            pk for pk, given, family in same_birth if (name_key(given), name_key(family)) == wanted
+        ]
     )
     if mrn:
         query |= Q(mrn__iexact=mrn.strip())

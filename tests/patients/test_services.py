@@ -40,11 +40,13 @@ def test_register_creates_patient_and_history(team_a, coordinator):
     "overrides",
     [
         {"given_name": "rosa", "family_name": "DIAZ"},  # same name (any case) and birth date
+        {"given_name": "Rósa", "family_name": "Díaz"},  # accents typed, or not
+        {"given_name": " Rosa ", "family_name": "Di-az"},  # spaces, hyphens, apostrophes
         {"mrn": "NEW0001", "given_name": "Other", "date_of_birth": datetime.date(1980, 1, 1)},
         {"phone": "+14135550111", "given_name": "Other", "mrn": "X"},
         {"email": "ROSA@example.org", "given_name": "Other", "mrn": "Y"},
     ],
-    ids=["name-and-birth-date", "mrn", "phone", "email"],
+    ids=["name-and-birth-date", "accents", "punctuation", "mrn", "phone", "email"],
 )
 def test_possible_duplicate_is_held_back(team_a, coordinator, overrides):
     existing = services.patient_register(by=coordinator, data=registration(team_a, coordinator))
