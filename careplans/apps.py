@@ -14,10 +14,13 @@ class CareplansConfig(AppConfig):
 
         from careplans.reminder_rules import patient_reminders_sync
         from careplans.selectors import task_digest_items
+        from careplans.services import open_work_follows_team
         from patients.hooks import register_patient_sync
         from reminders.digest import register_digest_source
 
-        # A patient's status, staff or consents changed: their reminders follow.
+        # A patient's team, status, staff or consents changed: their open work stays with
+        # their team, then their reminders follow.
+        register_patient_sync(open_work_follows_team)
         register_patient_sync(patient_reminders_sync)
 
         register_digest_source("careplans.tasks", task_digest_items)

@@ -570,6 +570,40 @@ def test_the_next_occurrence_goes_to_the_coordinator_when_the_assignee_left(
     assert Task.objects.get(series=task, occurrence=2).assignee == patient.primary_coordinator
 
 
+def test_open_work_moves_with_the_patient_to_another_team(
+    patient, coordinator, team_b, coordinator_b
+):
+    from patients.services import patient_update
+    from reminders.models import Reminder, ReminderKind
+
+    plan = CarePlanFactory(patient=patient, author=coordinator, active=True)
+    task = _weekly(patient, coordinator, care_plan=plan)
+    done = TaskFactory(patient=patient, assignee=coordinator, completed=True)
+    goal = services.goal_create(
+        care_plan=plan,
+        by=coordinator,
+        data={
+            "description": "Walk daily",
+            "category": "medical",
+            "owner": coordinator,
+            "target_date": timezone.localdate() + datetime.timedelta(days=30),
+        },
+    )
+    patient_update(
+        patient=patient,
+        by=coordinator,
+        data={"care_team": team_b, "primary_coordinator": coordinator_b, "case_manager": None},
+        expected_version=patient.version,
+    )
+    task.refresh_from_db()
+    goal.refresh_from_db()
+    done.refresh_from_db()
+    assert (task.assignee, goal.owner) == (coordinator_b, coordinator_b)
+    assert done.assignee == coordinator  # closed work keeps who did it
+    due = Reminder.objects.pending().about(task).filter(kind=ReminderKind.TASK_DUE)
+    assert {r.recipient_user for r in due} == {coordinator_b}
+
+
 def test_a_cancelled_repeating_task_does_not_repeat(patient, coordinator):
     task = services.task_create(
         patient=patient,
