@@ -126,3 +126,20 @@ class TaskFactory(_Recorded):
         )
         in_progress = factory.Trait(moved_to=TaskStatus.IN_PROGRESS)
         completed = factory.Trait(moved_to=TaskStatus.COMPLETED)
+
+
+def goal_with_target(plan, *, owner, target_date: datetime.date):
+    """An open goal with an owner and a target date, through the service (its reminder
+    is scheduled as a coordinator's would be)."""
+    from careplans import services
+
+    return services.goal_create(
+        care_plan=plan,
+        by=owner,
+        data={
+            "description": "Walk every day",
+            "category": "medical",
+            "owner": owner,
+            "target_date": target_date,
+        },
+    )

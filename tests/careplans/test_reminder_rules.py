@@ -18,7 +18,7 @@ from patients.services import patient_set_status
 from reminders.delivery import reminders_send_batch
 from reminders.dispatch import reminders_claim
 from reminders.models import Reminder, ReminderKind, ReminderState
-from tests.careplans.factories import CarePlanFactory, GoalFactory
+from tests.careplans.factories import CarePlanFactory, GoalFactory, goal_with_target
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -348,16 +348,7 @@ def test_a_closed_patients_open_work_reminds_nobody_until_readmitted(
     """The work stays open (a readmission resumes it); its reminders stop meanwhile."""
     task = new_task(patient, coordinator, due_at=NOW + DAY)
     plan = CarePlanFactory(patient=patient, active=True)
-    goal = services.goal_create(
-        care_plan=plan,
-        by=coordinator,
-        data={
-            "description": "Walk every day",
-            "category": "medical",
-            "target_date": datetime.date(2026, 4, 10),
-            "owner": coordinator,
-        },
-    )
+    goal = goal_with_target(plan, owner=coordinator, target_date=datetime.date(2026, 4, 10))
     work = pending(task) | pending(goal)
     assert {kind for kind, _user, _at in work} == {
         K.TASK_DUE,

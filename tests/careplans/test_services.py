@@ -27,6 +27,7 @@ from tests.careplans.factories import (
     GoalFactory,
     GoalProgressFactory,
     TaskFactory,
+    goal_with_target,
 )
 
 pytestmark = pytest.mark.django_db
@@ -579,15 +580,8 @@ def test_open_work_moves_with_the_patient_to_another_team(
     plan = CarePlanFactory(patient=patient, author=coordinator, active=True)
     task = _weekly(patient, coordinator, care_plan=plan)
     done = TaskFactory(patient=patient, assignee=coordinator, completed=True)
-    goal = services.goal_create(
-        care_plan=plan,
-        by=coordinator,
-        data={
-            "description": "Walk daily",
-            "category": "medical",
-            "owner": coordinator,
-            "target_date": timezone.localdate() + datetime.timedelta(days=30),
-        },
+    goal = goal_with_target(
+        plan, owner=coordinator, target_date=timezone.localdate() + datetime.timedelta(days=30)
     )
     patient_update(
         patient=patient,
