@@ -346,13 +346,12 @@ def task_snooze(
     )
 
 
-@transaction.atomic
 def open_work_follows_team(patient_id: int) -> None:
-    """A patient hook (patients.hooks), run before the reminders' own: open tasks and goals
-    held by someone outside the patient's care team (the patient moved to another team)
-    go to the patient's primary coordinator, so the work stays with the team that can
-    see the patient; their versions move on. Nothing moves without a coordinator in the
-    team to take it."""
+    """A patient hook (patients.hooks: in the patient change's transaction), run before the
+    reminders' own: open tasks and goals held by someone outside the patient's care team
+    (the patient moved to another team) go to the patient's primary coordinator, so the
+    work stays with the team that can see the patient; their versions move on. Nothing
+    moves without a coordinator in the team to take it."""
     patient = Patient.objects.only("care_team_id", "primary_coordinator_id").get(pk=patient_id)
     members = TeamMembership.objects.filter(team_id=patient.care_team_id).values("user_id")
     coordinator = patient.primary_coordinator_id
@@ -367,6 +366,7 @@ def open_work_follows_team(patient_id: int) -> None:
     ).update(owner_id=coordinator, **moved)
 
 
+@transaction.atomic
 def tasks_move_with_patient(*, patient: Patient, from_user_id: int | None, to: User) -> int:
     """Hand the patient's open tasks held by their previous coordinator to the new one.
 

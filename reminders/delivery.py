@@ -399,7 +399,7 @@ class BatchSender:
         finally:
             # Also when out of time: what left is marked sent, what never left goes back.
             # Only the message in flight, if any, stays in the uncertain window. Each step
-            # is tried even when one before it fails (the first error is raised after).
+            # is tried even when one before it fails; the error is raised once all have run.
             done = {item.reminder.pk for item in sent} | {item.reminder.pk for item, _e in failures}
             if in_flight is not None:
                 done.add(in_flight.reminder.pk)
