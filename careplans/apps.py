@@ -24,3 +24,11 @@ class CareplansConfig(AppConfig):
         register_patient_sync(patient_reminders_sync)
 
         register_digest_source("careplans.tasks", task_digest_items)
+
+        from careplans.models import CarePlan, Goal, Task
+        from careplans.selectors import describe_care_plans, describe_goals, describe_tasks
+        from reminders.describe import register_describer
+
+        register_describer(Task, describe_tasks)
+        register_describer(Goal, describe_goals)
+        register_describer(CarePlan, describe_care_plans)

@@ -20,6 +20,8 @@ saved. Nothing here talks to the broker: the dispatcher finds due rows by itself
   The patient's status change re-syncs them (patient_reminders_sync, a patient hook).
 
 Titles name the record by number only ("Task #12"): they go out by email.
+The notification page names the record in its own words when it is shown
+(reminders/describe.py), from the record itself: nothing clinical is stored here.
 """
 
 from __future__ import annotations
@@ -124,7 +126,7 @@ def task_wanted(task: Task, *, now: datetime.datetime) -> list[Wanted]:
         assignee=task.assignee,
         case_manager=task.patient.case_manager,
         now=now,
-        link=patient_link(task.patient_id),
+        link=f"{patient_link(task.patient_id)}#task-{task.pk}",
     )
 
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from audit import context as audit_context
 from careplans.models import (
     OPEN_TASK,
     CarePlan,
@@ -225,3 +226,26 @@ def task_digest_items(*, user: User, until: datetime.datetime) -> list[DigestIte
         )
         for pk, due_at, patient_id in rows
     ]
+
+
+# --- Notification texts (reminders/describe.py) -------------------------------------------
+
+
+def _with_patient(description: str, patient: Patient) -> str:
+    audit_context.note_patient(patient.pk)  # the page discloses who it is about
+    return f"{description} · {patient.full_name}"
+
+
+def describe_tasks(user: User, ids: list[int]) -> dict[int, str]:
+    tasks = tasks_visible_to(user).filter(pk__in=ids).select_related("patient")
+    return {task.pk: _with_patient(task.description, task.patient) for task in tasks}
+
+
+def describe_goals(user: User, ids: list[int]) -> dict[int, str]:
+    goals = goals_visible_to(user).filter(pk__in=ids).select_related("care_plan__patient")
+    return {goal.pk: _with_patient(goal.description, goal.care_plan.patient) for goal in goals}
+
+
+def describe_care_plans(user: User, ids: list[int]) -> dict[int, str]:
+    plans = care_plans_visible_to(user).filter(pk__in=ids).select_related("patient")
+    return {plan.pk: _with_patient(plan.title, plan.patient) for plan in plans}

@@ -12,6 +12,12 @@ class ReferralsConfig(AppConfig):
 
         sections.register(order=30)(patient_section)
 
+        from referrals.models import Referral
+        from referrals.selectors import describe_referrals
+        from reminders.describe import register_describer
+
+        register_describer(Referral, describe_referrals)
+
         from patients.hooks import register_patient_sync
         from referrals.reminder_rules import patient_reminders_sync
         from referrals.selectors import referral_digest_items

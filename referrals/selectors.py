@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import CareTeam, User
+from audit import context as audit_context
 from patients.models import Patient
 from patients.selectors import scope_team_ids
 from referrals.models import (
@@ -323,3 +324,17 @@ def referral_digest_items(*, user, until: datetime.datetime) -> list[DigestItem]
         )[:DIGEST_LIMIT]
     ]
     return items
+
+
+def describe_referrals(user, ids: list[int]) -> dict[int, str]:
+    """A notification's words for referrals (reminders/describe.py): to whom, for whom."""
+    referrals = (
+        referrals_visible_to(user)
+        .filter(pk__in=ids)
+        .select_related("patient", "service__organization")
+    )
+    texts = {}
+    for referral in referrals:
+        audit_context.note_patient(referral.patient_id)  # the page discloses who it is about
+        texts[referral.pk] = f"{referral.recipient_label} · {referral.patient.full_name}"
+    return texts

@@ -222,8 +222,8 @@ class BatchSender:
                 user_id=item.reminder.recipient_user_id,
                 reminder_id=item.reminder.pk,
                 kind=item.reminder.kind,
-                title=item.message.subject[:200],
-                body=item.message.body,
+                title=item.message.notification_title[:200],
+                body=item.message.notification_body,
                 link=item.message.link[:300],
             )
             for item in items

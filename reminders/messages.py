@@ -31,6 +31,18 @@ class Message:
     subject: str
     body: str
     link: str = ""  # a path inside CareHub, for the notification and the email's link
+    # The in-app notification's own words: it may name the record and the patient (the
+    # email may not). Empty: the notification shows the subject and the body.
+    in_app_title: str = ""
+    in_app_body: str = ""
+
+    @property
+    def notification_title(self) -> str:
+        return self.in_app_title or self.subject
+
+    @property
+    def notification_body(self) -> str:
+        return self.in_app_body if self.in_app_title else self.body
 
 
 Renderer = Callable[[Reminder, datetime.datetime], Message]
@@ -47,25 +59,40 @@ def absolute_link(link: str) -> str:
     return settings.CAREHUB_SITE_URL + link
 
 
+def _span(delta: datetime.timedelta) -> str:
+    """A lateness or lead as the largest whole unit it reaches: "5 minutes", "2 hours",
+    "3 days". Whole units only, rounded down, so a reminder never claims more than is true."""
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+    hours = minutes // 60
+    if hours < 24:
+        return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+    days = hours // 24
+    return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
+
+
 def due_phrase(due_at: datetime.datetime | None, now: datetime.datetime, tz) -> str:
-    """ "Due today at 14:00", "Due on 3 May", "Overdue by 5 hours", "Overdue by 3 days"."""
+    """How soon or how late, exactly: "Due now", "Due in 30 minutes (at 14:00)",
+    "Due today at 14:00", "Due tomorrow at 09:00", "Due on 3 May", "Overdue by 5 minutes",
+    "Overdue by 2 hours", "Overdue by 3 days". Under a minute either side is "Due now"."""
     if due_at is None:
         return ""
-    late = now - due_at
-    if late <= datetime.timedelta(0):
-        local = timezone.localtime(due_at, tz)
-        if local.date() == timezone.localtime(now, tz).date():
-            return _("Due today at %(time)s") % {"time": date_format(local, "TIME_FORMAT")}
-        return _("Due on %(date)s") % {"date": date_format(local, "DATE_FORMAT")}
-    days = late.days
-    if days >= 1:
-        return ngettext("Overdue by %(count)d day", "Overdue by %(count)d days", days) % {
-            "count": days
-        }
-    hours = max(1, late.seconds // 3600)
-    return ngettext("Overdue by %(count)d hour", "Overdue by %(count)d hours", hours) % {
-        "count": hours
-    }
+    delta = due_at - now
+    if abs(delta) < datetime.timedelta(minutes=1):
+        return _("Due now")
+    if delta < datetime.timedelta(0):
+        return _("Overdue by %(span)s") % {"span": _span(-delta)}
+    local = timezone.localtime(due_at, tz)
+    today = timezone.localtime(now, tz).date()
+    time = date_format(local, "TIME_FORMAT")
+    if delta < datetime.timedelta(hours=1):
+        return _("Due in %(span)s (at %(time)s)") % {"span": _span(delta), "time": time}
+    if local.date() == today:
+        return _("Due today at %(time)s") % {"time": time}
+    if local.date() == today + datetime.timedelta(days=1):
+        return _("Due tomorrow at %(time)s") % {"time": time}
+    return _("Due on %(date)s") % {"date": date_format(local, "DATE_FORMAT")}
 
 
 def _user_tz(reminder: Reminder) -> zoneinfo.ZoneInfo:
@@ -88,10 +115,15 @@ def render_staff(reminder: Reminder, now: datetime.datetime) -> Message:
         lines.append(phrase)
     if link:
         lines += ["", _("Open it in CareHub: %(link)s") % {"link": absolute_link(link)}]
+    in_app = [phrase] if phrase else []
+    if reminder.kind == ReminderKind.ESCALATION:
+        in_app.insert(0, lead)
     return Message(
         subject=_("CareHub: %(kind)s") % {"kind": kind_label},
         body="\n".join(lines) + "\n",
         link=link,
+        in_app_title=f"{kind_label}: {title}",
+        in_app_body="\n".join(in_app),
     )
 
 

@@ -13,13 +13,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from reminders import selectors, services
+from reminders.describe import describe_notifications
 from reminders.forms import PreferencesForm
 from reminders.models import ReminderKind
 
 
 def notification_list(request: HttpRequest) -> HttpResponse:
-    notifications = selectors.notifications_of(request.user)
+    notifications = selectors.notifications_of(request.user).select_related("reminder")
     page = Paginator(notifications, settings.CAREHUB_PAGE_SIZE).get_page(request.GET.get("page"))
+    describe_notifications(request.user, page.object_list)
     return render(request, "reminders/notifications.html", {"page": page})
 
 
@@ -37,6 +39,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     notification = services.notification_mark_read(
         notification=selectors.access_notification(request.user, pk)
     )
+    describe_notifications(request.user, [notification])
     if request.htmx:
         return render(
             request,

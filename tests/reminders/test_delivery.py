@@ -282,7 +282,7 @@ def test_in_app_reminder_creates_one_notification(coordinator):
     reminders_send_batch(ids=ids)  # doubled
     note = Notification.objects.get()
     assert note.user == coordinator and note.reminder_id == row.pk
-    assert "Task #5" in note.body and note.link == "/x/"
+    assert "Task #5" in note.title and note.link == "/x/"
     assert not mail.outbox
 
 
