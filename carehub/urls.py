@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from carehub import views
+from carehub import assets, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", assets.favicon, name="favicon"),
     path("accounts/", include("accounts.urls")),
     path("patients/", include("patients.urls")),
     path("care-plans/", include("careplans.urls")),

@@ -155,6 +155,7 @@ def tomorrow() -> str:
 ROUTES: dict[str, Route] = {
     # Public
     "healthz": Route(expect=public()),
+    "favicon": Route(expect=public()),
     "accounts:login": Route(expect=public()),
     "referrals:respond": Route(kwargs=lambda r: {"token": r["link_token"]}, expect=public()),
     # Signed-in, no patient record
