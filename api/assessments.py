@@ -12,7 +12,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.base import ApiViewSet, IdFilter, ReadSerializer, ScopedSerializer
+from api.base import ApiViewSet, IdField, IdFilter, ReadSerializer, ScopedSerializer
 from api.pagination import CursorPagination
 from assessments import services
 from assessments.models import (
@@ -160,8 +160,8 @@ class AnswerInputSerializer(serializers.Serializer):
 
 
 class AssessmentCreateSerializer(ScopedSerializer):
-    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
-    template = serializers.PrimaryKeyRelatedField(queryset=ScreeningTemplate.objects.all())
+    patient = IdField(queryset=Patient.objects.none())
+    template = IdField(queryset=ScreeningTemplate.objects.all())
     answers = AnswerInputSerializer(
         many=True,
         allow_empty=False,
@@ -295,14 +295,14 @@ class IdentifiedNeedSerializer(ReadSerializer):
 class NeedAddressSerializer(serializers.Serializer):
     """Both left out (or null): nothing addresses the need any more."""
 
-    care_plan_need = serializers.PrimaryKeyRelatedField(
+    care_plan_need = IdField(
         queryset=CarePlanNeed.objects.none(),
         required=False,
         allow_null=True,
         default=None,
         help_text="A need of one of the patient's open care plans.",
     )
-    goal = serializers.PrimaryKeyRelatedField(
+    goal = IdField(
         queryset=Goal.objects.none(),
         required=False,
         allow_null=True,
@@ -324,12 +324,10 @@ class NeedAddressSerializer(serializers.Serializer):
 class NeedResolveSerializer(serializers.Serializer):
     """The referral or goal that resolved the need, or a note saying how."""
 
-    referral = serializers.PrimaryKeyRelatedField(
+    referral = IdField(
         queryset=Referral.objects.none(), required=False, allow_null=True, default=None
     )
-    goal = serializers.PrimaryKeyRelatedField(
-        queryset=Goal.objects.none(), required=False, allow_null=True, default=None
-    )
+    goal = IdField(queryset=Goal.objects.none(), required=False, allow_null=True, default=None)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
     resolved_on = serializers.DateField(
         required=False, allow_null=True, default=None, help_text="Today when left out."

@@ -49,6 +49,27 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class IdField(relations.PrimaryKeyRelatedField):
+    """A related record's id in a body: a JSON whole number (or its digits as a string),
+    never a float, which DRF's field would truncate (1.5 naming record 1), nor a bool."""
+
+    _DIGITS = re.compile(r"[0-9]{1,19}")
+
+    def to_internal_value(self, data):
+        is_int = isinstance(data, int) and not isinstance(data, bool)
+        if not is_int and not (isinstance(data, str) and self._DIGITS.fullmatch(data)):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if int(data) > 2**63 - 1:
+            self.fail("does_not_exist", pk_value=int(data))
+        return super().to_internal_value(int(data))
+
+
+class WriteModelSerializer(serializers.ModelSerializer):
+    """Input built from a model: its foreign keys (from Meta.fields) take ids strictly."""
+
+    serializer_related_field = IdField
+
+
 class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
     """An ISO 8601 date and time, compared in UTC: any valid offset is accepted (PostgreSQL
     refuses offsets beyond +/-15:59 in a literal, which schemathesis found as a 500)."""
@@ -310,6 +331,9 @@ def _is_iso(output_format) -> bool:
 class ScopedSerializer(serializers.Serializer):
     """Input whose related ids are limited to the caller's scope: ``scope(user)`` sets the
     fields' querysets, so an id outside it reads "does not exist", like one never issued."""
+
+    # A ModelSerializer's own foreign keys (``assignee`` from Meta.fields) take ids strictly.
+    serializer_related_field = IdField
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

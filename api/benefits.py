@@ -14,11 +14,13 @@ from rest_framework.response import Response
 from api.base import (
     IF_MATCH,
     ApiViewSet,
+    IdField,
     IdFilter,
     ReadSerializer,
     ScopedSerializer,
     TransitionSerializer,
     UtcDateTimeFilter,
+    WriteModelSerializer,
 )
 from api.pagination import CursorPagination
 from api.programs import CaseManagerField, check_case_manager, scope_case_managers
@@ -92,7 +94,7 @@ class BenefitApplicationSerializer(ReadSerializer):
         return transitions.APPLICATION.allowed_from(application.status)
 
 
-class BenefitApplicationUpdateSerializer(serializers.ModelSerializer):
+class BenefitApplicationUpdateSerializer(WriteModelSerializer):
     case_manager = CaseManagerField(required=False)
     version = serializers.IntegerField(
         required=False, min_value=1, help_text="The version you loaded (or If-Match)."
@@ -108,8 +110,8 @@ class BenefitApplicationUpdateSerializer(serializers.ModelSerializer):
             self.fields["case_manager"].queryset = case_managers_of(self.instance.patient)
 
 
-class BenefitApplicationCreateSerializer(ScopedSerializer, serializers.ModelSerializer):
-    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
+class BenefitApplicationCreateSerializer(ScopedSerializer, WriteModelSerializer):
+    patient = IdField(queryset=Patient.objects.none())
     program = serializers.ChoiceField(choices=BenefitProgram.choices)
     case_manager = CaseManagerField()
     documents = serializers.ListField(

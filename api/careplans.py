@@ -12,10 +12,12 @@ from rest_framework.response import Response
 from api.base import (
     IF_MATCH,
     ApiViewSet,
+    IdField,
     IdFilter,
     ReadSerializer,
     ScopedSerializer,
     TransitionSerializer,
+    WriteModelSerializer,
 )
 from api.pagination import PageNumberPagination
 from careplans import services, transitions
@@ -57,7 +59,7 @@ class CarePlanSerializer(ReadSerializer):
         return transitions.CARE_PLAN.allowed_from(care_plan.status)
 
 
-class CarePlanUpdateSerializer(serializers.ModelSerializer):
+class CarePlanUpdateSerializer(WriteModelSerializer):
     needs = NeedSerializer(
         many=True, required=False, help_text="The plan's needs, all of them (replaces them)."
     )
@@ -71,7 +73,7 @@ class CarePlanUpdateSerializer(serializers.ModelSerializer):
 
 
 class CarePlanCreateSerializer(ScopedSerializer, CarePlanUpdateSerializer):
-    patient = serializers.PrimaryKeyRelatedField(queryset=CarePlan.objects.none())
+    patient = IdField(queryset=CarePlan.objects.none())
 
     class Meta(CarePlanUpdateSerializer.Meta):
         fields = ["patient", *services.CARE_PLAN_FIELDS, "needs"]
@@ -223,7 +225,7 @@ class GoalSerializer(ReadSerializer):
         return transitions.GOAL.allowed_from(goal.status)
 
 
-class GoalUpdateSerializer(serializers.ModelSerializer):
+class GoalUpdateSerializer(WriteModelSerializer):
     version = serializers.IntegerField(
         required=False, min_value=1, help_text="The version you loaded (or If-Match)."
     )
@@ -252,7 +254,7 @@ class GoalUpdateSerializer(serializers.ModelSerializer):
 
 
 class GoalCreateSerializer(ScopedSerializer, GoalUpdateSerializer):
-    care_plan = serializers.PrimaryKeyRelatedField(queryset=CarePlan.objects.none())
+    care_plan = IdField(queryset=CarePlan.objects.none())
 
     class Meta(GoalUpdateSerializer.Meta):
         fields = ["care_plan", *services.GOAL_FIELDS]
@@ -265,7 +267,7 @@ class GoalTransitionSerializer(TransitionSerializer):
     to = serializers.ChoiceField(choices=GoalStatus.choices)
 
 
-class GoalProgressSerializer(serializers.ModelSerializer):
+class GoalProgressSerializer(WriteModelSerializer):
     class Meta:
         model = GoalProgress
         fields = [

@@ -9,7 +9,15 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
-from api.base import IF_MATCH, ApiViewSet, IdFilter, ReadSerializer, ScopedSerializer
+from api.base import (
+    IF_MATCH,
+    ApiViewSet,
+    IdField,
+    IdFilter,
+    ReadSerializer,
+    ScopedSerializer,
+    WriteModelSerializer,
+)
 from api.pagination import CursorPagination
 from benefits import services
 from benefits.models import Coverage, CoverageStatus, PriorAuthorisation
@@ -34,7 +42,7 @@ class CoverageSerializer(ReadSerializer):
         ]  # fmt: skip
 
 
-class CoverageWriteSerializer(serializers.ModelSerializer):
+class CoverageWriteSerializer(WriteModelSerializer):
     version = serializers.IntegerField(
         required=False, min_value=1, help_text="The version you loaded (or If-Match)."
     )
@@ -45,7 +53,7 @@ class CoverageWriteSerializer(serializers.ModelSerializer):
 
 
 class CoverageCreateSerializer(ScopedSerializer, CoverageWriteSerializer):
-    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
+    patient = IdField(queryset=Patient.objects.none())
 
     class Meta(CoverageWriteSerializer.Meta):
         fields = ["patient", *services.COVERAGE_FIELDS]
@@ -143,8 +151,8 @@ class PriorAuthorisationSerializer(ReadSerializer):
         return authorisation.is_expired_on(timezone.localdate())
 
 
-class PriorAuthorisationUpdateSerializer(serializers.ModelSerializer):
-    coverage = serializers.PrimaryKeyRelatedField(
+class PriorAuthorisationUpdateSerializer(WriteModelSerializer):
+    coverage = IdField(
         queryset=Coverage.objects.none(),
         required=False,
         allow_null=True,
@@ -167,7 +175,7 @@ class PriorAuthorisationUpdateSerializer(serializers.ModelSerializer):
 
 
 class PriorAuthorisationCreateSerializer(ScopedSerializer, PriorAuthorisationUpdateSerializer):
-    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
+    patient = IdField(queryset=Patient.objects.none())
 
     class Meta(PriorAuthorisationUpdateSerializer.Meta):
         fields = ["patient", *services.AUTHORISATION_FIELDS]

@@ -6,12 +6,16 @@
 - a possible duplicate patient or an open referral to the same service: 409, with ids;
 - a broken rule or invalid value from a service (Django's ValidationError): 400 with field
   errors, ``non_field_errors`` for the rest;
-- a body over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB by default): 413.
+- a body over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB by default): 413;
+- anything else (a defect): 500, still JSON; the log names the exception's class and the
+  view, never its message (a database error's message quotes the row's values).
 
 Services are atomic: whichever of these is raised, nothing was written.
 """
 
 from __future__ import annotations
+
+import logging
 
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -19,10 +23,15 @@ from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from carehub.transitions import InvalidTransition, StaleEdit
 from patients.services import PossibleDuplicate
 from referrals.services import DuplicateReferral
+
+logger = logging.getLogger(__name__)
+
+SERVER_ERROR = {"detail": "Server error.", "code": "server_error"}
 
 
 class PreconditionFailed(StaleEdit):
@@ -81,4 +90,16 @@ def api_exception_handler(exc, context):
             {"detail": _("The request body is too large."), "code": "body_too_large"},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        # Not one of the refusals: a defect. Answer in the API's own form (Django's would be
+        # the HTML 500 page) and undo what the request wrote.
+        set_rollback()
+        view = context.get("view")
+        logger.error(
+            "API server error: %s in %s",
+            type(exc).__name__,
+            type(view).__name__ if view is not None else "?",
+        )
+        return Response(dict(SERVER_ERROR), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    return response

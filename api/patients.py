@@ -19,6 +19,7 @@ from api.base import (
     ScopedSerializer,
     TransitionSerializer,
     UtcDateTimeFilter,
+    WriteModelSerializer,
 )
 from api.pagination import CursorPagination
 from patients import services
@@ -47,7 +48,7 @@ class PatientSerializer(ReadSerializer):
         return services.PATIENT_STATUS.allowed_from(patient.status)
 
 
-class PatientWriteSerializer(ScopedSerializer, serializers.ModelSerializer):
+class PatientWriteSerializer(ScopedSerializer, WriteModelSerializer):
     """Registration (POST) and changes (PATCH: any subset, with ``version`` or If-Match).
     Teams and staff are limited to the caller's teams: any other id is "does not exist"."""
 

@@ -15,10 +15,12 @@ from accounts.models import User
 from api.base import (
     IF_MATCH,
     ApiViewSet,
+    IdField,
     IdFilter,
     ReadSerializer,
     ScopedSerializer,
     TransitionSerializer,
+    WriteModelSerializer,
 )
 from api.pagination import CursorPagination
 from patients.models import Patient
@@ -112,7 +114,7 @@ class EnrolmentSerializer(ReadSerializer):
         return transitions.ENROLMENT.allowed_from(enrolment.status)
 
 
-class CaseManagerField(serializers.PrimaryKeyRelatedField):
+class CaseManagerField(IdField):
     """A case manager of the caller's teams; validate() checks the patient's team."""
 
     def __init__(self, **kwargs):
@@ -137,10 +139,8 @@ def check_case_manager(case_manager: User | None, patient: Patient | None) -> No
 
 
 class EnrolmentCreateSerializer(ScopedSerializer):
-    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
-    program = serializers.PrimaryKeyRelatedField(
-        queryset=Program.objects.all(), help_text="A program taking enrolments."
-    )
+    patient = IdField(queryset=Patient.objects.none())
+    program = IdField(queryset=Program.objects.all(), help_text="A program taking enrolments.")
     case_manager = CaseManagerField()
     referred_on = serializers.DateField(
         required=False, allow_null=True, default=None, help_text="Today when left out."
@@ -270,8 +270,8 @@ class AttendanceSessionSerializer(ReadSerializer):
         ]  # fmt: skip
 
 
-class AttendanceSessionCreateSerializer(ScopedSerializer, serializers.ModelSerializer):
-    enrolment = serializers.PrimaryKeyRelatedField(
+class AttendanceSessionCreateSerializer(ScopedSerializer, WriteModelSerializer):
+    enrolment = IdField(
         queryset=Enrolment.objects.none(), help_text="An enrolled or paused enrolment."
     )
 

@@ -16,10 +16,12 @@ from api.base import (
     IF_MATCH,
     ApiFilterSet,
     ApiViewSet,
+    IdField,
     IdFilter,
     ReadSerializer,
     ScopedSerializer,
     TransitionSerializer,
+    WriteModelSerializer,
 )
 from api.pagination import CursorPagination, PageNumberPagination
 from careplans.models import Goal
@@ -98,16 +100,16 @@ def with_directory_names(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
     )
 
 
-class ReferralUpdateSerializer(serializers.ModelSerializer):
+class ReferralUpdateSerializer(WriteModelSerializer):
     """A draft's details (after sending, the recipient holds what was sent)."""
 
-    service = serializers.PrimaryKeyRelatedField(
+    service = IdField(
         queryset=Service.objects.select_related("organization"), required=False, allow_null=True
     )
     needs = serializers.ListField(
         child=serializers.ChoiceField(choices=Need.choices), required=False
     )
-    goal = serializers.PrimaryKeyRelatedField(
+    goal = IdField(
         queryset=Goal.objects.none(),
         required=False,
         allow_null=True,
@@ -132,7 +134,7 @@ class ReferralUpdateSerializer(serializers.ModelSerializer):
 
 
 class ReferralCreateSerializer(ScopedSerializer, ReferralUpdateSerializer):
-    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
+    patient = IdField(queryset=Patient.objects.none())
 
     class Meta(ReferralUpdateSerializer.Meta):
         fields = ["patient", *services.EDITABLE_FIELDS]

@@ -13,11 +13,13 @@ from rest_framework.response import Response
 from api.base import (
     IF_MATCH,
     ApiViewSet,
+    IdField,
     IdFilter,
     ReadSerializer,
     ScopedSerializer,
     TransitionSerializer,
     UtcDateTimeFilter,
+    WriteModelSerializer,
 )
 from api.pagination import CursorPagination
 from careplans import services, transitions
@@ -46,16 +48,12 @@ class TaskSerializer(ReadSerializer):
         return transitions.TASK.allowed_from(task.status)
 
 
-class TaskCreateSerializer(ScopedSerializer, serializers.ModelSerializer):
+class TaskCreateSerializer(ScopedSerializer, WriteModelSerializer):
     """The assignee must be an active member of the patient's team (checked by the model)."""
 
-    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
-    care_plan = serializers.PrimaryKeyRelatedField(
-        queryset=CarePlan.objects.none(), required=False, allow_null=True
-    )
-    goal = serializers.PrimaryKeyRelatedField(
-        queryset=Goal.objects.none(), required=False, allow_null=True
-    )
+    patient = IdField(queryset=Patient.objects.none())
+    care_plan = IdField(queryset=CarePlan.objects.none(), required=False, allow_null=True)
+    goal = IdField(queryset=Goal.objects.none(), required=False, allow_null=True)
 
     class Meta:
         model = Task

@@ -38,6 +38,52 @@ def broker_state(timeout: float = 2.0) -> str:
     return "ok"
 
 
+# --- /healthz: the parts of the running system ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part /healthz reports: "ok" or "down", with figures an operator reads."""
+
+    state: str
+    details: dict | None = None
+
+
+PartFunction = Callable[[], Part]
+_parts: dict[str, PartFunction] = {}
+
+
+def register_part(name: str) -> Callable[[PartFunction], PartFunction]:
+    """A part of the system for /healthz beyond the database and the broker (the apps
+    above this package add theirs in ``AppConfig.ready``: reminders adds the workers'
+    heartbeat, beat's last run and the outbox backlog). The function must be cheap."""
+
+    def decorator(function: PartFunction) -> PartFunction:
+        _parts[name] = function
+        return function
+
+    return decorator
+
+
+def parts_state() -> dict[str, dict]:
+    """Every part's state; a part whose check fails is down (its reason goes to the log)."""
+    parts: dict[str, dict] = {
+        "database": {"state": database_state()},
+        "broker": {"state": broker_state()},
+    }
+    for name, function in _parts.items():
+        if parts["database"]["state"] != "ok":
+            parts[name] = {"state": "unknown"}
+            continue
+        try:
+            part = function()
+        except Exception:  # a broken check says "down", it does not take /healthz down
+            logger.exception("health part %s failed", name)
+            part = Part("down")
+        parts[name] = {"state": part.state, **(part.details or {})}
+    return parts
+
+
 # --- The admin index's health panel ------------------------------------------------------
 
 

@@ -477,6 +477,8 @@ REMINDERS_DISPATCH_MAX = env.int("REMINDERS_DISPATCH_MAX", default=50000)  # row
 # reminders.delivery.BatchSender._fast_commits); a database server crash may then resend
 # the last ~0.6 s of reminders.
 REMINDERS_ASYNC_COMMIT = env.bool("REMINDERS_ASYNC_COMMIT", default=True)
+# /healthz says the outbox is down when its oldest due, unsent reminder is older than this.
+HEALTH_OUTBOX_MAX_AGE = timedelta(seconds=env.int("HEALTH_OUTBOX_MAX_AGE", default=600))
 REMINDERS_MAX_ATTEMPTS = env.int("REMINDERS_MAX_ATTEMPTS", default=5)
 # Transient failures retry after base * 2**(attempts - 1), at most the cap.
 REMINDERS_RETRY_BASE = timedelta(seconds=env.int("REMINDERS_RETRY_BASE", default=60))

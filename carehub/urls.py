@@ -22,5 +22,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler500 = views.server_error
+
 admin.site.site_header = "CareHub administration"
 admin.site.site_title = "CareHub admin"

@@ -5,6 +5,7 @@ import logging
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -17,14 +18,45 @@ logger = logging.getLogger(__name__)
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database and the broker both answer, 503 otherwise."""
-    checks = {"database": health.database_state(), "broker": health.broker_state()}
-    healthy = all(state == "ok" for state in checks.values())
-    if not healthy:
-        logger.warning("health check failed: %s", checks)
-    return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
-    )
+    """200 when every part answers (database, broker, the workers' heartbeat, beat's last
+    run, the outbox backlog), 503 otherwise; ``down`` names the parts that are not."""
+    parts = health.parts_state()
+    down = [name for name, part in parts.items() if part["state"] != "ok"]
+    if down:
+        logger.warning("health check failed: %s down", ", ".join(down))
+    body = {
+        "status": "unavailable" if down else "ok",
+        # The first two as before, for probes that read them.
+        "database": parts["database"]["state"],
+        "broker": parts["broker"]["state"],
+        "down": down,
+        "parts": parts,
+    }
+    return JsonResponse(body, status=503 if down else 200)
+
+
+# The API's and the FHIR export's prefixes: a failure there answers JSON, never a page.
+_API_PREFIXES = ("/api/", "/fhir/")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 answer for what fails outside a DRF view (a middleware, the URL resolver):
+    JSON under /api/ (as api.exceptions answers), an OperationOutcome under /fhir/, the
+    page elsewhere."""
+    if request.path.startswith("/fhir/"):
+        return JsonResponse(
+            {
+                "resourceType": "OperationOutcome",
+                "issue": [
+                    {"severity": "error", "code": "exception", "diagnostics": "Server error."}
+                ],
+            },
+            status=500,
+            content_type="application/fhir+json",
+        )
+    if request.path.startswith(_API_PREFIXES):
+        return JsonResponse({"detail": "Server error.", "code": "server_error"}, status=500)
+    return defaults.server_error(request)
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -25,3 +25,11 @@ def reminders_send(reminder_ids: list[int]) -> dict:
 def reminders_schedule_digests() -> int:
     """Every 15 minutes: today's and tomorrow's digest per coordinator and case manager."""
     return digest.digests_schedule()
+
+
+@shared_task(name="reminders.heartbeat", ignore_result=True, bind=True)
+def reminders_heartbeat(self) -> None:
+    """Every 30 seconds: this worker is alive and consuming (/healthz reads it)."""
+    from reminders.status import heartbeat_record
+
+    heartbeat_record(hostname=self.request.hostname or "worker")

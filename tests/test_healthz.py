@@ -1,4 +1,5 @@
-"""GET /healthz: 200 when the database and the broker answer, 503 otherwise.
+"""GET /healthz: 200 when the database, the broker, a worker, beat and the outbox are all
+fine, 503 otherwise, naming the part that is down.
 
 The failure cases run the app in a fresh interpreter pointed at a port nothing listens
 on, so the real driver and the real transport fail, not a mock.
@@ -6,6 +7,7 @@ on, so the real driver and the real transport fail, not a mock.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -13,16 +15,68 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from reminders.status import heartbeat_record
+from tests.reminders.factories import ReminderFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOSED_PORT = 9  # discard; nothing listens on it here
 
 
-def test_healthy(client, db):
+@pytest.fixture
+def running(db):
+    """A worker heard from and beat run just now: what a running system leaves."""
+    heartbeat_record(hostname="celery@test")
+    PeriodicTask.objects.filter(task="reminders.heartbeat").update(last_run_at=timezone.now())
+
+
+def test_healthy(client, running):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    body = response.json()
+    assert (body["status"], body["database"], body["broker"], body["down"]) == (
+        "ok",
+        "ok",
+        "ok",
+        [],
+    )
+    assert body["parts"]["worker"]["alive"] == 1
+    assert body["parts"]["outbox"]["oldest_unsent_age_seconds"] is None
     assert "no-cache" in response["Cache-Control"]
+
+
+def test_no_worker_is_503_and_says_so(client, running):
+    from reminders.models import WorkerHeartbeat
+
+    WorkerHeartbeat.objects.update(seen_at=timezone.now() - datetime.timedelta(minutes=3))
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["down"] == ["worker"]
+    assert response.json()["parts"]["worker"]["last_heartbeat_age_seconds"] >= 180
+
+
+def test_beat_stopped_is_503_and_says_so(client, running):
+    PeriodicTask.objects.update(last_run_at=timezone.now() - datetime.timedelta(minutes=10))
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["down"] == ["beat"]
+
+
+def test_an_outbox_backlog_is_503_with_the_oldest_unsent_age(client, running):
+    ReminderFactory(send_at=timezone.now() - datetime.timedelta(minutes=26))
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["down"] == ["outbox"]
+    assert body["parts"]["outbox"]["oldest_unsent_age_seconds"] >= 26 * 60
+    assert body["parts"]["outbox"]["due"] == 1
+
+
+def test_the_heartbeat_is_on_beats_schedule(db):
+    entry = PeriodicTask.objects.get(task="reminders.heartbeat")
+    assert (entry.interval.every, entry.interval.period) == (30, IntervalSchedule.SECONDS)
 
 
 def probe(tmp_path, **env) -> tuple[int, dict]:
@@ -74,5 +128,13 @@ def test_redis_broker_up_is_200(tmp_path, db):
     assert body["broker"] == "ok"
 
 
-def test_healthz_needs_no_sign_in(client, db):
+def test_healthz_needs_no_sign_in(client, running):
     assert client.get("/healthz").status_code == 200
+
+
+def test_the_heartbeat_task_records_its_worker(db):
+    from reminders.models import WorkerHeartbeat
+    from reminders.tasks import reminders_heartbeat
+
+    reminders_heartbeat.apply()
+    assert WorkerHeartbeat.objects.get().seen_at > timezone.now() - datetime.timedelta(seconds=5)
