@@ -578,6 +578,15 @@ def test_every_url_is_classified():
     assert classified - names == set(), "these rows name routes that no longer exist"
 
 
+def running_system() -> None:
+    from django_celery_beat.models import PeriodicTask
+
+    from reminders.status import heartbeat_record
+
+    heartbeat_record(hostname="celery@test")
+    PeriodicTask.objects.update(last_run_at=timezone.now())
+
+
 @pytest.fixture
 def records(team_a, coordinator, case_manager, patient):
     from api.tokens import api_token_create
@@ -590,6 +599,7 @@ def records(team_a, coordinator, case_manager, patient):
     )
     assessment = AssessmentFactory(patient=patient, assessed_by=case_manager)
     enrolment = EnrolmentFactory(patient=patient, case_manager=case_manager, enrolled=True)
+    running_system()  # /healthz answers 200 only with a worker and beat heard from
     return {
         "patient": patient,
         "person": RelatedPersonFactory(patient=patient),
