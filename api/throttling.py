@@ -4,7 +4,11 @@ on every request (DRF's own classes read them once at import, so tests could not
 Counters live in the ``throttle`` cache: process memory by default, Redis when REDIS_URL is
 set, so all web workers share one count (carehub/settings.py, CACHES). If that Redis does
 not answer, requests are let through (and a warning logged): a broker outage must not take
-the API down with it (RELIABILITY.md: the web request does not depend on Redis).
+the API down with it (RELIABILITY.md: the web request does not depend on Redis). A Redis
+that hangs rather than refuses would cost each request its socket timeout (0.25 s,
+settings.CACHES): after one failure a circuit breaker (carehub.circuit) skips the cache
+for THROTTLE_BREAKER_COOLDOWN seconds, so an outage costs one request that much, and the
+rest nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from django.conf import settings
 from django.core.cache import caches
 from rest_framework import exceptions, throttling
 
+from carehub.circuit import CircuitBreaker
+
 try:
     from redis.exceptions import RedisError
 except ImportError:  # pragma: no cover - redis comes with celery[redis]
@@ -22,6 +28,7 @@ except ImportError:  # pragma: no cover - redis comes with celery[redis]
 
 logger = logging.getLogger(__name__)
 CACHE_ERRORS = (RedisError, OSError)
+BREAKER = CircuitBreaker(cooldown=settings.THROTTLE_BREAKER_COOLDOWN)
 
 
 class _SettingsRates:
@@ -35,11 +42,19 @@ class _SettingsRates:
         return settings.API_THROTTLE_RATES.get(self.scope)
 
     def allow_request(self, request, view) -> bool:
+        if not BREAKER.allow():
+            return True  # the cache failed moments ago: not waited for again yet
         try:
-            return super().allow_request(request, view)
+            allowed = super().allow_request(request, view)
         except CACHE_ERRORS:
-            logger.warning("API throttle cache unavailable: request let through unthrottled")
+            BREAKER.failed()
+            logger.warning(
+                "API throttle cache unavailable: requests let through unthrottled for %ss",
+                BREAKER.cooldown,
+            )
             return True
+        BREAKER.succeeded()
+        return allowed
 
 
 class UserRateThrottle(_SettingsRates, throttling.UserRateThrottle):

@@ -320,9 +320,17 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "carehub-throttle",
-        "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+        # Loopback or same-network Redis answers in a millisecond: a quarter second means
+        # it hangs. api/throttling.py then stops asking it for THROTTLE_BREAKER_COOLDOWN.
+        "OPTIONS": {
+            "socket_timeout": env.float("THROTTLE_REDIS_TIMEOUT", default=0.25),
+            "socket_connect_timeout": env.float("THROTTLE_REDIS_TIMEOUT", default=0.25),
+            "retry_on_timeout": False,
+        },
     },
 }
+# Seconds the API throttle skips its Redis cache after a failure (carehub/circuit.py).
+THROTTLE_BREAKER_COOLDOWN = env.float("THROTTLE_BREAKER_COOLDOWN", default=15.0)
 
 # --- Django REST framework: /api/v1/ (api/) and the FHIR export (fhir_export/, at /fhir/) ----
 REST_FRAMEWORK = {

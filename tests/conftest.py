@@ -129,3 +129,14 @@ def _fresh_role_permissions(request, django_db_blocker):
         request.getfixturevalue("django_db_setup")
         with django_db_blocker.unblock():
             role_permissions()
+
+
+@pytest.fixture(autouse=True)
+def _throttle_breaker_closed():
+    """A test that made the throttle's cache fail leaves its circuit breaker open for the
+    cooldown (api/throttling.py): each test starts with it closed."""
+    from api.throttling import BREAKER
+
+    BREAKER.succeeded()
+    yield
+    BREAKER.succeeded()
