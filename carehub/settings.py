@@ -468,6 +468,10 @@ LOGGING = {
     },
 }
 
+# A migration that would drop the field history tables (a step back past a
+# *_field_history migration) is refused unless this is set (audit/migration_guard.py).
+ALLOW_HISTORY_DROP = env.bool("CAREHUB_ALLOW_HISTORY_DROP", default=False)
+
 # --- Reminders (reminders/, DOMAIN.md "Reminders", RELIABILITY.md) -------------------------
 # The dispatcher (every minute, django-celery-beat) claims due rows for this long; a claim
 # left by a dead worker returns to "scheduled" after it. Longer than a send task may run
