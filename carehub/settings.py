@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "patients",
+    "directory",
     "careplans",
     "referrals",
     "reminders",

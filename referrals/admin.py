@@ -14,7 +14,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.admin import PatientAuditMixin
-from referrals.directory import ImportFailed, directory_export_csv, directory_import_csv
+from referrals.directory import (
+    ImportFailed,
+    directory_export_csv,
+    directory_import_csv,
+    hsds_sync,
+)
 from referrals.models import (
     ContactLogEntry,
     Organization,
@@ -40,8 +45,13 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "phone", "email", "is_active", "updated_at"]
     list_filter = ["is_active"]
     search_fields = ["name"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["hsds_organization", "created_at", "updated_at"]
     inlines = [ServiceInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Its services' HSDS records follow the listing (directory/legacy.py).
+        hsds_sync(form.instance.services.select_related("organization"))
 
 
 class DirectoryImportForm(forms.Form):
@@ -65,9 +75,13 @@ class ServiceAdmin(admin.ModelAdmin):
     search_fields = ["name", "organization__name"]
     list_select_related = ["organization"]
     autocomplete_fields = ["organization"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["service_at_location", "created_at", "updated_at"]
     actions = ["export_selected"]
     change_list_template = "admin/referrals/service/change_list.html"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        hsds_sync([obj])
 
     def get_urls(self):
         return [

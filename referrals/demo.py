@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from carehub.bulk import BulkTable, bulk_load, rows_in_batches
 from patients.models import Patient
+from referrals.directory import hsds_sync
 from referrals.models import (
     ConsentMethod,
     ContactChannel,
@@ -241,6 +242,7 @@ def seed_directory() -> list[Service]:
                 },
             )
             services.append(service)
+    hsds_sync(service for service in services if service.service_at_location_id is None)
     return services
 
 
@@ -278,6 +280,7 @@ def _story(
         "id": referral_id,
         "patient_id": patient_id,
         "service_id": service.pk if service else None,
+        "service_at_location_id": service.service_at_location_id if service else None,
         "recipient_name": "" if service else "Dr. Ortiz, private dental practice",
         "recipient_phone": "" if service else "413-555-0177",
         "reason": REASONS[category],

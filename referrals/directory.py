@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
+from directory.legacy import app_models, mirror_listings
 from referrals.models import Organization, Service, ServiceCategory
 
 ORGANIZATION_COLUMNS = {
@@ -209,7 +210,7 @@ def _build(
             setattr(organization, attribute, row[column])
     # Not validate_unique: its query a row is answered already (known.organizations has
     # every organisation of these names, whatever their case).
-    organization.full_clean(validate_unique=False)
+    organization.full_clean(validate_unique=False, exclude=["hsds_organization"])
 
     key = (org_name.lower(), row.get("name", "").lower())
     if key in seen:
@@ -230,7 +231,7 @@ def _build(
             value = _boolean(column, value)
         setattr(service, column, value)
     # The organisation may be new (not saved yet): validate the rest, save in order later.
-    service.full_clean(exclude=["organization"], validate_constraints=False)
+    service.full_clean(exclude=["organization", "service_at_location"], validate_constraints=False)
     changed = [column for column in SERVICE_COLUMNS if getattr(service, column) != before[column]]
     return organization, service, changed
 
@@ -268,7 +269,7 @@ def directory_import_csv(
             raise ImportFailed(result.errors)
         for organization in {id(o): o for o, _service, _changed in valid}.values():
             organization.save()
-        added = []
+        added, updated = [], []
         for organization, service, changed in valid:
             service.organization = organization
             if service.pk is None:
@@ -276,13 +277,40 @@ def directory_import_csv(
             elif changed:
                 # Only what changed: an export imported back writes nothing.
                 service.save(update_fields=[*changed, "updated_at"])
+                updated.append(service)
                 result.updated += 1
                 advance(1)
         Service.objects.bulk_create(added, batch_size=BATCH)
+        hsds_sync(added + updated)
         advance(len(valid) - result.updated)
         result.created = len(added)
         result.unchanged = len(valid) - result.created - result.updated
     return result
+
+
+def hsds_sync(services: Iterable[Service]) -> None:
+    """Bring the HSDS 3 records of these listings (and their organisations) up to date
+    (directory/legacy.py): the listing's fields win; the links are set on first sync.
+    A constant number of statements a thousand listings."""
+    services = list(services)
+    if not services:
+        return
+    org_of, sal_of = mirror_listings(services, app_models())
+    organizations = {}
+    for service in services:
+        organization = service.organization
+        if organization.hsds_organization_id != org_of[organization.pk].pk:
+            organization.hsds_organization = org_of[organization.pk]
+            organizations[organization.pk] = organization
+    Organization.objects.bulk_update(
+        organizations.values(), ["hsds_organization"], batch_size=BATCH
+    )
+    linked = []
+    for service in services:
+        if service.service_at_location_id != sal_of[service.pk].pk:
+            service.service_at_location = sal_of[service.pk]
+            linked.append(service)
+    Service.objects.bulk_update(linked, ["service_at_location"], batch_size=BATCH)
 
 
 def directory_export_csv(services: Iterable[Service], out) -> None:

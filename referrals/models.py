@@ -66,6 +66,16 @@ class Organization(models.Model):
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # The same organisation in the HSDS 3 directory (directory.models); migration 0007
+    # made one for every organisation that existed before it.
+    hsds_organization = models.OneToOneField(
+        "directory.Organization",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referral_listing",
+        verbose_name=_("HSDS organization"),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -136,6 +146,15 @@ class Service(models.Model):
     eligibility_notes = models.TextField(_("eligibility notes"), blank=True)
     accepts_referrals = models.BooleanField(_("accepts referrals"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # The HSDS 3 service at location this listing sends referrals to (directory.models).
+    service_at_location = models.OneToOneField(
+        "directory.ServiceAtLocation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referral_listing",
+        verbose_name=_("HSDS service at location"),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -395,6 +414,15 @@ class Referral(models.Model):
         blank=True,
         related_name="referrals",
         verbose_name=_("service"),
+    )
+    # The HSDS 3 service at location the referral goes to (the service's, when it is set).
+    service_at_location = models.ForeignKey(
+        "directory.ServiceAtLocation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referrals",
+        verbose_name=_("HSDS service at location"),
     )
     # When the service is not in the directory: who receives the referral.
     recipient_name = models.CharField(_("recipient"), max_length=200, blank=True)

@@ -79,6 +79,10 @@ def _check_service(service: Service | None) -> None:
 
 def _save_new(referral: Referral) -> Referral:
     """Insert, turning the database's duplicate guard into DuplicateReferral."""
+    # The listing's HSDS service at location goes along (directory.models).
+    referral.service_at_location_id = (
+        referral.service.service_at_location_id if referral.service_id else None
+    )
     existing = open_duplicate(patient_id=referral.patient_id, service_id=referral.service_id)
     if existing:
         raise DuplicateReferral(existing)
@@ -140,6 +144,10 @@ def referral_update(*, referral: Referral, by: User, data: dict, expected_versio
         )
         if existing:
             raise DuplicateReferral(existing)
+        candidate.service_at_location_id = (
+            candidate.service.service_at_location_id if candidate.service_id else None
+        )
+        changed.append("service_at_location")
     candidate.full_clean(validate_constraints=False)
     won = guarded_update(
         Referral.objects,
@@ -153,7 +161,11 @@ def referral_update(*, referral: Referral, by: User, data: dict, expected_versio
         referral=candidate,
         kind=ReferralEventKind.EDITED,
         by=by,
-        detail=", ".join(str(Referral._meta.get_field(n).verbose_name) for n in changed),
+        detail=", ".join(
+            str(Referral._meta.get_field(n).verbose_name)
+            for n in changed
+            if n != "service_at_location"
+        ),
     )
     candidate.refresh_from_db()
     return candidate
