@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts.models import User, UserSession
 
@@ -29,3 +30,19 @@ def user_sign_out_everywhere(*, user: User) -> int:
     Session.objects.filter(session_key__in=keys).delete()
     UserSession.objects.filter(user=user).delete()
     return len(keys)
+
+
+def user_session_ended(*, session_key: str | None) -> None:
+    """A sign-out: the session is gone, so is its row on the Security page."""
+    if session_key:
+        UserSession.objects.filter(session_key=session_key).delete()
+
+
+def sessions_prune() -> dict[str, int]:
+    """Every 15 minutes (beat, accounts migration 0005): expired sessions (Django's
+    ``clearsessions``), then the signed-in rows whose session no longer exists."""
+    expired, _detail = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    ended, _detail = UserSession.objects.exclude(
+        session_key__in=Session.objects.values("session_key")
+    ).delete()
+    return {"expired_sessions": expired, "ended_rows": ended}

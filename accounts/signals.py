@@ -1,11 +1,11 @@
 import time
 
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
 from accounts import two_factor
 from accounts.middleware import LAST_SEEN, SIGNED_IN_AT, TWO_FACTOR_ENROLLED
-from accounts.services import user_session_started
+from accounts.services import user_session_ended, user_session_started
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.session_started")
@@ -20,3 +20,9 @@ def _session_started(sender, request, user, **kwargs):
     if request.session.session_key is None:
         request.session.save()
     user_session_started(user=user, request=request)
+
+
+@receiver(user_logged_out, dispatch_uid="accounts.session_ended")
+def _session_ended(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        user_session_ended(session_key=request.session.session_key)

@@ -3,9 +3,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.sessions.models import Session
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,11 +18,17 @@ from accounts.forms import TokenForm
 from api.forms import ApiTokenForm
 from api.tokens import tokens_of
 
+SESSIONS_SHOWN = 50
+
 
 def security(request: HttpRequest) -> HttpResponse:
     """The user's own security page: two-factor, signed-in sessions, sign out everywhere,
     API tokens."""
-    sessions = request.user.signed_in_sessions.order_by("-created_at")
+    # Live sessions only (a row outlives its session until the next prune), newest first;
+    # "sign out everywhere" ends them all, however many.
+    sessions = request.user.signed_in_sessions.filter(
+        session_key__in=Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
+    ).order_by("-created_at")[:SESSIONS_SHOWN]
     return render(
         request,
         "accounts/security.html",

@@ -48,6 +48,8 @@ class AuditEvent(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        # audit_actor_idx (actor, -occurred_at) serves lookups by actor: no index of its own.
+        db_index=False,
         verbose_name=_("who"),
     )
     actor_username = models.CharField(_("username"), max_length=150, blank=True)
@@ -62,6 +64,8 @@ class AuditEvent(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        # audit_patient_idx (patient, -occurred_at) serves lookups by patient.
+        db_index=False,
         verbose_name=_("patient"),
     )
     object_type = models.CharField(_("record type"), max_length=64, blank=True)

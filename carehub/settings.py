@@ -490,6 +490,12 @@ REMINDERS_DISPATCH_MAX = env.int("REMINDERS_DISPATCH_MAX", default=50000)  # row
 # reminders.delivery.BatchSender._fast_commits); a database server crash may then resend
 # the last ~0.6 s of reminders.
 REMINDERS_ASYNC_COMMIT = env.bool("REMINDERS_ASYNC_COMMIT", default=True)
+# Retention (reminders/retention.py, README "Operations"), in days.
+REMINDERS_RETENTION = timedelta(days=env.int("REMINDERS_RETENTION_DAYS", default=90))
+NOTIFICATIONS_RETENTION = timedelta(days=env.int("NOTIFICATIONS_RETENTION_DAYS", default=90))
+NOTIFICATIONS_UNREAD_RETENTION = timedelta(
+    days=env.int("NOTIFICATIONS_UNREAD_RETENTION_DAYS", default=365)
+)
 # /healthz says the outbox is down when its oldest due, unsent reminder is older than this.
 HEALTH_OUTBOX_MAX_AGE = timedelta(seconds=env.int("HEALTH_OUTBOX_MAX_AGE", default=600))
 REMINDERS_MAX_ATTEMPTS = env.int("REMINDERS_MAX_ATTEMPTS", default=5)

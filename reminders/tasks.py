@@ -33,3 +33,11 @@ def reminders_heartbeat(self) -> None:
     from reminders.status import heartbeat_record
 
     heartbeat_record(hostname=self.request.hostname or "worker")
+
+
+@shared_task(name="reminders.prune", ignore_result=True)
+def reminders_prune() -> dict[str, int]:
+    """Every hour: finished reminders and old notifications past their retention."""
+    from reminders.retention import records_prune
+
+    return records_prune()

@@ -42,3 +42,16 @@ def test_a_forward_plan_and_a_step_back_that_keeps_history_pass(settings):
 def test_the_operator_can_force_it(settings):
     settings.ALLOW_HISTORY_DROP = True
     refuse_history_drop(sender=None, plan=plan_to(BEFORE_HISTORY))  # does not raise
+
+
+@pytest.mark.postgres
+def test_the_audit_trail_has_no_index_that_another_begins_with():
+    from audit.models import AuditEvent
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, AuditEvent._meta.db_table)
+    indexes = [tuple(c["columns"]) for c in constraints.values() if c["index"]]
+    redundant = [
+        one for one in indexes for other in indexes if one != other and other[: len(one)] == one
+    ]
+    assert redundant == []
