@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models import AssessmentLanguage, Question, ScreeningTemplate
+from carehub.fields import RecordChoiceField
 from careplans.forms import DateInput
 from careplans.models import OPEN_CARE_PLAN, OPEN_GOAL, CarePlanNeed, Goal
 from patients.models import Patient
@@ -14,7 +15,7 @@ from referrals.models import Referral
 
 
 class TemplateChoiceForm(forms.Form):
-    template = forms.ModelChoiceField(
+    template = RecordChoiceField(
         label=_("Screening"), queryset=ScreeningTemplate.objects.active(), empty_label=None
     )
     language = forms.ChoiceField(
@@ -74,30 +75,26 @@ class AssessmentForm(forms.Form):
 
 
 class NeedAddressForm(forms.Form):
-    care_plan_need = forms.ModelChoiceField(
+    care_plan_need = RecordChoiceField(
         label=_("Need of a care plan"), queryset=CarePlanNeed.objects.none(), required=False
     )
-    goal = forms.ModelChoiceField(label=_("Goal"), queryset=Goal.objects.none(), required=False)
+    goal = RecordChoiceField(label=_("Goal"), queryset=Goal.objects.none(), required=False)
 
     def __init__(self, *args, patient: Patient, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["care_plan_need"].queryset = CarePlanNeed.objects.filter(
             care_plan__patient=patient, care_plan__status__in=OPEN_CARE_PLAN
         ).select_related("care_plan")
-        self.fields["care_plan_need"].label_from_instance = lambda need: (
-            f"{need.care_plan.title}: {need.description}"
-        )
         self.fields["goal"].queryset = Goal.objects.filter(
             care_plan__patient=patient, status__in=OPEN_GOAL
         )
-        self.fields["goal"].label_from_instance = lambda goal: goal.description
 
 
 class NeedResolveForm(forms.Form):
-    referral = forms.ModelChoiceField(
+    referral = RecordChoiceField(
         label=_("Resolved by the referral"), queryset=Referral.objects.none(), required=False
     )
-    goal = forms.ModelChoiceField(
+    goal = RecordChoiceField(
         label=_("Resolved by the goal"), queryset=Goal.objects.none(), required=False
     )
     note = forms.CharField(
@@ -110,11 +107,6 @@ class NeedResolveForm(forms.Form):
     def __init__(self, *args, patient: Patient, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["referral"].queryset = Referral.objects.filter(patient=patient).select_related(
-            "service"
-        )
-        self.fields["referral"].label_from_instance = lambda referral: (
-            f"#{referral.pk} {referral.service.name if referral.service else referral.recipient_name}"
-            f" ({referral.get_status_display()})"
+            "service__organization"
         )
         self.fields["goal"].queryset = Goal.objects.filter(care_plan__patient=patient)
-        self.fields["goal"].label_from_instance = lambda goal: goal.description

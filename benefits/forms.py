@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from benefits.models import BenefitApplication, BenefitProgram, Coverage, PriorAuthorisation
+from carehub.fields import RecordChoiceField
 from careplans.forms import DateInput, VersionField
 from patients.models import Patient
 from programs.forms import case_managers_of
@@ -45,6 +46,7 @@ class AuthorisationForm(forms.ModelForm):
 
     class Meta:
         model = PriorAuthorisation
+        field_classes = {"coverage": RecordChoiceField}
         fields = [
             "coverage",
             "service",
@@ -65,7 +67,6 @@ class AuthorisationForm(forms.ModelForm):
     def __init__(self, *args, patient: Patient, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["coverage"].queryset = Coverage.objects.filter(patient=patient)
-        self.fields["coverage"].label_from_instance = lambda c: f"{c.payer} · {c.member_id}"
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
             self.fields["version"].required = True
@@ -76,7 +77,7 @@ class ApplicationCreateForm(forms.Form):
     program_detail = forms.CharField(
         label=_("Agency or program name"), required=False, max_length=200
     )
-    case_manager = forms.ModelChoiceField(label=_("Case manager"), queryset=User.objects.none())
+    case_manager = RecordChoiceField(label=_("Case manager"), queryset=User.objects.none())
     documents = forms.CharField(
         label=_("Documents needed"),
         required=False,

@@ -92,6 +92,10 @@ class Coverage(models.Model):
     def __str__(self) -> str:
         return f"Coverage #{self.pk}"
 
+    @property
+    def picker_label(self) -> str:
+        return f"{self.payer} · {self.member_id}"
+
     def clean(self) -> None:
         if self.effective_to and self.effective_from and self.effective_to < self.effective_from:
             raise ValidationError({"effective_to": _("Coverage cannot end before it starts.")})

@@ -10,6 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from carehub.fields import RecordChoiceField
 from carehub.widgets import use_fast_selects
 from careplans.models import (
     OPEN_CARE_PLAN,
@@ -203,15 +204,14 @@ class TaskForm(forms.ModelForm):
             "repeat_until",
             "repeat_count",
         ]
+        field_classes = {"care_plan": RecordChoiceField, "goal": RecordChoiceField}
         widgets = {"due_at": DateTimeInput, "repeat_until": DateInput}
 
     def __init__(self, *args, patient: Patient, **kwargs):
         super().__init__(*args, **kwargs)
         plans = patient.care_plans.filter(status__in=OPEN_CARE_PLAN)
         self.fields["care_plan"].queryset = plans
-        self.fields["care_plan"].label_from_instance = lambda plan: plan.title
         self.fields["goal"].queryset = Goal.objects.open().filter(care_plan__in=plans)
-        self.fields["goal"].label_from_instance = lambda goal: goal.description
         self.fields["assignee"].queryset = team_staff([patient.care_team_id])
 
 

@@ -196,6 +196,10 @@ class CarePlan(models.Model):
     def __str__(self) -> str:
         return f"Care plan #{self.pk}"
 
+    @property
+    def picker_label(self) -> str:
+        return self.title
+
     def clean(self) -> None:
         if self.period_end and self.period_start and self.period_end < self.period_start:
             raise ValidationError({"period_end": _("The plan cannot end before it starts.")})
@@ -230,6 +234,10 @@ class CarePlanNeed(models.Model):
 
     def __str__(self) -> str:
         return f"Need #{self.pk}"
+
+    @property
+    def picker_label(self) -> str:
+        return f"{self.care_plan.title}: {self.description}"
 
 
 @track_history(patient="care_plan__patient")
@@ -337,6 +345,10 @@ class Goal(models.Model):
 
     def __str__(self) -> str:
         return f"Goal #{self.pk}"
+
+    @property
+    def picker_label(self) -> str:
+        return self.description
 
     def clean(self) -> None:
         if self.target_value is not None and not self.target_measure:
@@ -514,6 +526,10 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return f"Task #{self.pk}"
+
+    @property
+    def picker_label(self) -> str:
+        return self.description
 
     def clean(self) -> None:
         from accounts.models import TeamMembership

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
+from carehub.fields import RecordChoiceField
 from careplans.forms import DateInput, VersionField
 from patients.models import Patient
 from patients.selectors import team_staff
@@ -20,10 +21,10 @@ def case_managers_of(patient: Patient):
 
 
 class EnrolmentForm(forms.Form):
-    program = forms.ModelChoiceField(
+    program = RecordChoiceField(
         label=_("Program"), queryset=Program.objects.filter(is_active=True).order_by("name")
     )
-    case_manager = forms.ModelChoiceField(
+    case_manager = RecordChoiceField(
         label=_("Responsible case manager"), queryset=User.objects.none()
     )
     referred_on = forms.DateField(

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from carehub.fields import RecordChoiceField
 from carehub.widgets import FastSelect, use_fast_selects
 from careplans.models import Goal
 from patients.models import Language
@@ -70,7 +71,7 @@ class ServiceSearchForm(forms.Form):
 class ReferralForm(forms.Form):
     """A new referral, or a draft's details. The service comes from the picker's radios."""
 
-    service = forms.ModelChoiceField(
+    service = RecordChoiceField(
         label=_("Service"),
         queryset=Service.objects.available().select_related("organization"),
         required=False,
@@ -94,7 +95,7 @@ class ReferralForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
-    goal = forms.ModelChoiceField(
+    goal = RecordChoiceField(
         label=_("Care plan goal it works toward"), queryset=Goal.objects.none(), required=False
     )
 

@@ -530,6 +530,10 @@ class Referral(models.Model):
     def __str__(self) -> str:
         return f"Referral #{self.pk}"
 
+    @property
+    def picker_label(self) -> str:
+        return f"{self.recipient_label} ({self.get_status_display()})"
+
     def clean(self) -> None:
         if self.service_id is None and not self.recipient_name.strip():
             raise ValidationError(
