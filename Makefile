@@ -41,7 +41,7 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/bandit --quiet --recursive --severity-level medium --exclude ./tests,./.venv $(APPS)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(or $(TEST_WORKERS),auto) $(PYTEST_ARGS)
 
 # README's screenshots (docs/screenshots/), taken by the browser tests on the demo data.
 screenshots: $(STAMP)

@@ -15,6 +15,9 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
+# Requests the policy is there to stop: the vendored ReDoc bundle always asks its CDN for
+# a logo. Blocked, nothing leaves the browser, and the page works.
+BLOCKED_ON_PURPOSE = ("https://cdn.redoc.ly/",)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -52,12 +55,13 @@ def page(browser, live_server, settings):
     # Every page is checked for what the Content Security Policy blocked (an inline
     # handler, a script from elsewhere): the browser reports it on the console.
     violations: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            violations.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
+
+    def note(message) -> None:
+        text = message.text
+        if "Content Security Policy" in text and not any(u in text for u in BLOCKED_ON_PURPOSE):
+            violations.append(text)
+
+    page.on("console", note)
     yield page
     context.close()
     assert violations == [], violations
