@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import logging
 import pkgutil
 
@@ -14,6 +15,7 @@ from rest_framework import relations, serializers
 import api
 from api.base import IdField, ReadSerializer
 from careplans.models import Task
+from tests.careplans.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +89,38 @@ def test_a_failure_outside_drf_answers_json_under_api_and_fhir(rf):
     fhir = server_error(rf.get("/fhir/Patient/1"))
     assert fhir.status_code == 500 and b"OperationOutcome" in fhir.content
     assert b"<html" in server_error(rf.get("/patients/")).content.lower()
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("status", "\ud800"),  # a choice field echoes its input in the error
+        ("description", "Call \udfff"),
+        ("due_at", "2030-01-02\ud800"),
+        ("\ud800", "a key"),
+    ],
+)
+def test_a_lone_surrogate_anywhere_in_a_body_is_a_400(api, patient, coordinator, field, value):
+    body = {
+        "patient": patient.pk,
+        "description": "Call",
+        "assignee": coordinator.pk,
+        "due_at": "2030-01-02T10:00:00Z",
+        field: value,
+    }
+    response = api.post(
+        "/api/v1/tasks/", json.dumps(body, ensure_ascii=True), content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "surrogate" in response.json()["detail"]
+    assert not Task.objects.exists()
+
+
+def test_a_lone_surrogate_in_a_choice_field_of_a_transition_is_a_400(api, patient, coordinator):
+    task = TaskFactory(patient=patient, assignee=coordinator)
+    response = api.post(
+        f"/api/v1/tasks/{task.pk}/transition/",
+        json.dumps({"to": "\ud800", "version": task.version}),
+        content_type="application/json",
+    )
+    assert response.status_code == 400
