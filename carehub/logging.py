@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 
 _QUERY = re.compile(r"\?[^\s\"]*")
 
@@ -23,4 +24,33 @@ class StripQueryStrings(logging.Filter):
         if request is not None and hasattr(request, "META"):
             # Django's request loggers attach the request; keep only its path.
             record.request = request.path
+        return True
+
+
+def _database_error_in(exc: BaseException | None) -> bool:
+    from django.db import DatabaseError
+
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, DatabaseError) or type(exc).__module__.startswith(
+            ("psycopg", "sqlite3")
+        ):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+class WithholdDatabaseErrorMessages(logging.Filter):
+    """A logged database error keeps its traceback but not its message: PostgreSQL's
+    quotes the row (``Key (mrn)=(12345) already exists``, a failing row's values)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and _database_error_in(record.exc_info[1]):
+            exc_type, _exc, tb = record.exc_info
+            record.exc_text = (
+                "Traceback (most recent call last):\n"
+                + "".join(traceback.format_tb(tb))
+                + f"{exc_type.__module__}.{exc_type.__qualname__}: (message withheld: a "
+                "database error quotes the row's values)"
+            )
         return True

@@ -454,12 +454,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"strip_query_strings": {"()": "carehub.logging.StripQueryStrings"}},
+    "filters": {
+        "strip_query_strings": {"()": "carehub.logging.StripQueryStrings"},
+        "withhold_database_errors": {"()": "carehub.logging.WithholdDatabaseErrorMessages"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["strip_query_strings"],
+            "filters": ["strip_query_strings", "withhold_database_errors"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -75,7 +75,17 @@ def patient_register(*, by: User, data: dict, confirmed_not_duplicate: bool = Fa
         )
         if matches or hidden:
             raise PossibleDuplicate(matches, hidden)
-    patient.save()
+    try:
+        with transaction.atomic():  # a savepoint: the race below leaves nothing written
+            patient.save()
+    except IntegrityError:
+        # Another request registered the same MRN between full_clean() and this insert (two
+        # posts at once): say what the form says for a taken MRN, not a 500 whose log line
+        # would quote the value.
+        patient.pk = None
+        patient.validate_unique()
+        patient.validate_constraints()
+        raise ValidationError(_("This patient could not be registered: try again.")) from None
     PatientEvent.objects.create(patient=patient, kind=PatientEventKind.REGISTERED, actor=by)
     return patient
 
