@@ -469,9 +469,9 @@ def seed_for_patients(
                 if rng.random() < 0.1:
                     referrer = managers.get(team_id, referrer)
                 draw = rng.random()
-                count = 0 if draw < 0.68 else 1 if draw < 0.93 else 2
+                how_many = 0 if draw < 0.68 else 1 if draw < 0.93 else 2
                 # Distinct services per patient: the duplicate guard holds in demo data too.
-                for service in rng.sample(services, count):
+                for service in rng.sample(services, how_many):
                     story = _story(
                         rng=rng,
                         now=now,
