@@ -34,6 +34,13 @@ class UserAdmin(DjangoUserAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "time_zone":
+            from carehub.fields import TimeZoneChoiceField
+
+            return TimeZoneChoiceField(label=db_field.verbose_name, help_text=db_field.help_text)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     @admin.display(description=_("roles"))
     def roles(self, obj: User) -> str:
         return ", ".join(group.name for group in obj.groups.all())

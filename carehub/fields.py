@@ -19,3 +19,24 @@ def picker_label(obj) -> str:
 class RecordChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return picker_label(obj)
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every IANA zone, by name, after "the clinic's zone" (an empty value)."""
+    import zoneinfo
+
+    from django.conf import settings
+    from django.utils.translation import gettext as _
+
+    default = [("", _("The clinic's time zone (%(zone)s)") % {"zone": settings.TIME_ZONE})]
+    zones = sorted(zone for zone in zoneinfo.available_timezones() if "/" in zone or zone == "UTC")
+    return default + [(zone, zone.replace("_", " ")) for zone in zones]
+
+
+class TimeZoneChoiceField(forms.ChoiceField):
+    """A time zone picked from the list (it was free text: "EST", "new york" were typed)."""
+
+    def __init__(self, *, max_length=None, empty_value="", **kwargs):
+        kwargs.setdefault("choices", time_zone_choices)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)

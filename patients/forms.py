@@ -7,6 +7,7 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from carehub.fields import TimeZoneChoiceField
 from carehub.widgets import FastSelect, use_fast_selects
 from patients.models import Patient, PatientStatus, RelatedPerson, RiskLevel
 from patients.selectors import STAFF_NAME_FIELDS, team_staff, teams_of
@@ -32,6 +33,7 @@ class PatientForm(forms.ModelForm):
             "care_team", "primary_coordinator", "case_manager",
         ]  # fmt: skip
         widgets = {"date_of_birth": DateInput}
+        field_classes = {"time_zone": TimeZoneChoiceField}
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
