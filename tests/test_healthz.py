@@ -57,6 +57,23 @@ def test_no_worker_is_503_and_says_so(client, running):
     assert response.json()["parts"]["worker"]["last_heartbeat_age_seconds"] >= 180
 
 
+def test_a_liveness_probe_asks_about_some_parts_only(client, running):
+    """docker-compose's web healthcheck asks ?part=database,broker: a stopped worker makes
+    the whole answer 503, not the web container unhealthy."""
+    from reminders.models import WorkerHeartbeat
+
+    WorkerHeartbeat.objects.update(seen_at=timezone.now() - datetime.timedelta(minutes=3))
+    assert client.get("/healthz").status_code == 503
+    response = client.get("/healthz?part=database,broker")
+    assert response.status_code == 200
+    assert set(response.json()["parts"]) == {"database", "broker"}
+    assert client.get("/healthz?part=worker").status_code == 503
+    wrong = client.get("/healthz?part=nonsense")
+    assert wrong.status_code == 400 and wrong.json()["unknown_parts"] == ["nonsense"]
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert "/healthz?part=database,broker" in compose
+
+
 def test_beat_stopped_is_503_and_says_so(client, running):
     PeriodicTask.objects.update(last_run_at=timezone.now() - datetime.timedelta(minutes=10))
     response = client.get("/healthz")
