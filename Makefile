@@ -30,6 +30,8 @@ install: $(STAMP)
 # The embedded demo: SQLite under var/, kombu's filesystem broker, demo data, DEBUG on.
 run: export DEBUG ?= true
 run: export CAREHUB_DEMO ?= true
+run: export PORT ?= 8000
+run: export CAREHUB_SITE_URL ?= http://127.0.0.1:$(PORT)
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty

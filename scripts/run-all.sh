@@ -18,13 +18,14 @@ $BIN/celery -A carehub worker --loglevel INFO --concurrency 2 &
 pids+=($!)
 $BIN/celery -A carehub beat --loglevel INFO &
 pids+=($!)
-$BIN/python manage.py runserver 127.0.0.1:8000 --noreload &
+PORT=${PORT:-8000}
+$BIN/python manage.py runserver "127.0.0.1:$PORT" --noreload &
 pids+=($!)
 
-cat <<'BANNER'
+cat <<BANNER
 
-  CareHub is starting on http://127.0.0.1:8000/
-  Sign in at http://127.0.0.1:8000/accounts/login/ with password carehub-demo as:
+  CareHub is starting on http://127.0.0.1:$PORT/
+  Sign in at http://127.0.0.1:$PORT/accounts/login/ with password carehub-demo as:
     coord    coordinator, North Clinic
     coord2   coordinator, South Clinic
     manager  case manager, North Clinic
