@@ -12,6 +12,7 @@ from audit import context as audit_context
 from audit.history import history_models, patient_id_at, patient_id_of
 from audit.models import AuditAction, AuditEvent
 from audit.services import audit_record
+from patients.admin_scope import CareTeamScopeMixin
 
 
 class ReadOnlyAdminMixin:
@@ -32,8 +33,9 @@ class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     pass
 
 
-class PatientAuditMixin:
-    """For admins of a patient's records: opening one (change or view page, its history,
+class PatientAuditMixin(CareTeamScopeMixin):
+    """For admins of a patient's records, in the user's care teams (patients.admin_scope:
+    queryset, foreign-key choices, 404 outside). Opening one (change or view page, its history,
     its deletion) or saving it notes its patient and the record for the request's audit
     row, as the pages' access functions do (patients.permissions). Without it an admin's
     look at a patient's record left a row of no patient, missing from the patient's trail.
@@ -163,8 +165,11 @@ class HistoryUserFilter(InputFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    """Read-only: the trail cannot be changed or deleted through admin."""
+class AuditEventAdmin(CareTeamScopeMixin, ReadOnlyAdmin):
+    """Read-only: the trail cannot be changed or deleted through admin. A staff user who
+    is not an admin sees the rows of their teams' patients (and rows of no patient)."""
+
+    patient_paths = ("patient",)
 
     list_display = [
         "occurred_at",

@@ -6,6 +6,7 @@ from django.contrib import admin
 
 from audit.admin import PatientAuditMixin, ReadOnlyAdmin
 from benefits.models import BenefitApplication, Coverage, PriorAuthorisation, RequiredDocument
+from patients.admin_scope import CareTeamScopeMixin
 
 
 @admin.register(Coverage)
@@ -21,7 +22,7 @@ class PriorAuthorisationAdmin(PatientAuditMixin, ReadOnlyAdmin):
     list_select_related = ["patient"]
 
 
-class RequiredDocumentInline(admin.TabularInline):
+class RequiredDocumentInline(CareTeamScopeMixin, admin.TabularInline):
     model = RequiredDocument
     extra = 0
     can_delete = False

@@ -11,6 +11,7 @@ from audit.admin import AuditedDeletionMixin, PatientAuditMixin, ReadOnlyAdminMi
 from carehub.admin_versions import VersionedAdminMixin
 from careplans.models import CarePlan, CarePlanNeed, CarePlanReview, Goal, StatusChange, Task
 from careplans.services import REMINDER_FIELDS, reminders_follow_edit
+from patients.admin_scope import CareTeamScopeMixin
 
 
 class RemindersFollowEditsMixin:
@@ -38,12 +39,12 @@ class NoAddNoDeleteMixin:
         return False
 
 
-class NeedInline(admin.TabularInline):
+class NeedInline(CareTeamScopeMixin, admin.TabularInline):
     model = CarePlanNeed
     extra = 0
 
 
-class GoalInline(VersionedAdminMixin, NoAddNoDeleteMixin, admin.TabularInline):
+class GoalInline(CareTeamScopeMixin, VersionedAdminMixin, NoAddNoDeleteMixin, admin.TabularInline):
     model = Goal
     extra = 0
     fields = ["description", "category", "priority", "status", "target_date", "owner", "version"]
@@ -52,7 +53,7 @@ class GoalInline(VersionedAdminMixin, NoAddNoDeleteMixin, admin.TabularInline):
     show_change_link = True
 
 
-class TaskInline(VersionedAdminMixin, NoAddNoDeleteMixin, admin.TabularInline):
+class TaskInline(CareTeamScopeMixin, VersionedAdminMixin, NoAddNoDeleteMixin, admin.TabularInline):
     model = Task
     fk_name = "care_plan"
     extra = 0
@@ -62,7 +63,7 @@ class TaskInline(VersionedAdminMixin, NoAddNoDeleteMixin, admin.TabularInline):
     show_change_link = True
 
 
-class ReviewInline(ReadOnlyAdminMixin, admin.TabularInline):
+class ReviewInline(CareTeamScopeMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = CarePlanReview
     extra = 0
     fields = ["reviewed_at", "reviewed_by", "due_on", "next_review_date", "note"]

@@ -3,16 +3,17 @@ from django.contrib import admin
 from audit.admin import AuditedDeletionMixin, PatientAuditMixin, ReadOnlyAdmin
 from carehub.admin_versions import VersionedAdminMixin
 from patients import services
+from patients.admin_scope import CareTeamScopeMixin
 from patients.models import Patient, PatientEvent, RelatedPerson
 
 
-class RelatedPersonInline(admin.TabularInline):
+class RelatedPersonInline(CareTeamScopeMixin, admin.TabularInline):
     model = RelatedPerson
     extra = 0
     readonly_fields = ["created_at", "updated_at"]
 
 
-class PatientEventInline(admin.TabularInline):
+class PatientEventInline(CareTeamScopeMixin, admin.TabularInline):
     model = PatientEvent
     extra = 0
     can_delete = False

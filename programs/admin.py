@@ -4,6 +4,7 @@ programs.transitions on the pages, which records who moved what and why."""
 from django.contrib import admin
 
 from audit.admin import PatientAuditMixin
+from patients.admin_scope import CareTeamScopeMixin
 from programs.models import Enrolment, EnrolmentTransition, Program, Session
 
 
@@ -21,7 +22,7 @@ class ProgramAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
-class SessionInline(admin.TabularInline):
+class SessionInline(CareTeamScopeMixin, admin.TabularInline):
     model = Session
     extra = 0
     can_delete = False
@@ -31,7 +32,7 @@ class SessionInline(admin.TabularInline):
         return False
 
 
-class TransitionInline(admin.TabularInline):
+class TransitionInline(CareTeamScopeMixin, admin.TabularInline):
     model = EnrolmentTransition
     extra = 0
     can_delete = False

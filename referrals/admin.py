@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.admin import PatientAuditMixin
+from patients.admin_scope import CareTeamScopeMixin
 from referrals.directory import (
     ImportFailed,
     directory_export_csv,
@@ -155,7 +156,7 @@ class ServiceAdmin(admin.ModelAdmin):
         return self._csv_response(queryset)
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(CareTeamScopeMixin, admin.TabularInline):
     extra = 0
     can_delete = False
 
