@@ -115,6 +115,19 @@ def _test_settings(settings, tmp_path):
     caches["dashboards"].clear()
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database as migrated, but Django's flush after each transactional test
+    (a TRUNCATE of every table) may empty the audit table: its refusal of TRUNCATE (audit
+    migration 0004) is off here, and switched on by the test of it, inside its transaction."""
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "ALTER TABLE audit_auditevent DISABLE TRIGGER audit_auditevent_no_truncate"
+            )
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_role_permissions(request, django_db_blocker):
     """Roles' permissions are kept per process (accounts/backends.py). Each test starts

@@ -140,6 +140,18 @@ def test_postgres_refuses_update_and_delete_of_audit_rows(coordinator_client, pa
     assert AuditEvent.objects.get(pk=event.pk).action == AuditAction.VIEW
 
 
+@pytest.mark.postgres
+def test_postgres_refuses_truncate_of_the_audit_table(coordinator_client, patient):
+    coordinator_client.get(reverse("patients:detail", args=[patient.pk]))
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Off in the test database only, for the flush between transactional tests.
+        cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_auditevent_no_truncate")
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            cursor.execute("TRUNCATE audit_auditevent")
+        assert AuditEvent.objects.filter(patient=patient).exists()
+        cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_auditevent_no_truncate")
+
+
 def test_a_referral_export_is_recorded_as_an_export(coordinator_client):
     coordinator_client.get(reverse("referrals:export"))
     assert AuditEvent.objects.filter(route="referrals:export", action=AuditAction.EXPORT).exists()
