@@ -119,7 +119,7 @@ def _test_settings(settings, tmp_path):
 def django_db_setup(django_db_setup, django_db_blocker):
     """The test database as migrated, but Django's flush after each transactional test
     (a TRUNCATE of every table) may empty the audit table: its refusal of TRUNCATE (audit
-    migration 0004) is off here, and switched on by the test of it, inside its transaction."""
+    migration 0005) is off here, and switched on by the test of it, inside its transaction."""
     if connection.vendor == "postgresql":
         with django_db_blocker.unblock(), connection.cursor() as cursor:
             cursor.execute(

@@ -23,6 +23,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audit", "0003_grant_role_permissions")]
+    dependencies = [("audit", "0004_drop_redundant_indexes")]
 
     operations = [migrations.RunPython(forwards, backwards)]
