@@ -13,6 +13,9 @@ match; ``transitions.referral_move`` calls it in the transaction of every move.
   REFERRAL_OUTCOME_GRACE, with its escalation. A new appointment time moves them; a
   no-show, the outcome, closing or cancelling cancels them.
 
+- Answered by the service (a move through its link, or by someone other than the
+  referrer): "referral answered" to the referring coordinator at once, one per answer.
+
 Titles name the referral by number only ("Referral #7"): no service category, reason or
 notes, which may be clinical.
 """
@@ -30,7 +33,7 @@ from accounts.models import User
 from referrals.models import AWAITING_RESPONSE, Referral, ReferralStatus
 from reminders.models import Reminder, ReminderKind, ReminderState
 from reminders.rules import Wanted, event_key, key_time, label_for, reminders_sync_for
-from reminders.services import appointment_reminders_schedule
+from reminders.services import appointment_reminders_schedule, reminder_schedule
 
 K = ReminderKind
 STAFF_KINDS = (K.REFERRAL_RESPONSE_OVERDUE, K.REFERRAL_OUTCOME_OVERDUE, K.ESCALATION)
@@ -151,3 +154,24 @@ def patient_reminders_sync(patient_id: int) -> None:
     change them; careplans.reminder_rules.patient_reminders_sync does the same for work)."""
     for referral in Referral.objects.open().filter(patient_id=patient_id):
         referral_reminders_sync(referral)
+
+
+def referral_answered_notify(referral: Referral, record) -> None:
+    """The service's answer (a transition record) to the referring coordinator, now.
+    The title says the referral's number and its new status only (no clinical detail)."""
+    coordinator = referral.referred_by
+    if coordinator is None or not coordinator.is_active:
+        return
+    status = ReferralStatus(record.to_status).label
+    reminder_schedule(
+        kind=K.REFERRAL_ANSWERED,
+        recipient=coordinator,
+        about=referral,
+        send_at=timezone.now(),
+        key=f"{K.REFERRAL_ANSWERED}:{label_for(Referral, referral.pk)}:t{record.pk}",
+        patient=referral.patient,
+        context={
+            "title": f"Referral #{referral.pk}: {status}",
+            "link": reverse("referrals:detail", args=[referral.pk]),
+        },
+    )

@@ -25,7 +25,7 @@ from referrals.models import (
     ReferralTransition,
     response_deadline,
 )
-from referrals.reminder_rules import referral_reminders_sync
+from referrals.reminder_rules import referral_answered_notify, referral_reminders_sync
 
 __all__ = ["LINK_MOVES", "REFERRAL_STATUS", "InvalidTransition", "StaleEdit", "referral_move"]
 
@@ -52,6 +52,8 @@ REFERRAL_STATUS = machine(
 
 # What the receiving service may do through the signed link in the referral email.
 LINK_MOVES = frozenset({S.RECEIVED, S.ACCEPTED, S.DECLINED, S.SCHEDULED, S.OUTCOME_RECORDED})
+# The service's answers the referring coordinator is told of (a receipt is not one).
+ANSWERS = LINK_MOVES - {S.RECEIVED}
 
 # Giving up on a declined referral is a decision that needs its reason (DOMAIN.md).
 REASON_REQUIRED_FROM = {(S.DECLINED, S.CLOSED)}
@@ -164,5 +166,9 @@ def referral_move(
     current.refresh_from_db()
     # Started, moved or cancelled with the move (reminders written in this transaction).
     referral_reminders_sync(current)
+    if to in ANSWERS and (via_link or (by is not None and by.pk != current.referred_by_id)):
+        # The receiving side answered (by its link, or someone else for it): the
+        # referring coordinator is told at once, in the same transaction.
+        referral_answered_notify(current, record)
     record.referral = current
     return record

@@ -22,6 +22,7 @@ class ReminderKind(models.TextChoices):
     TASK_OVERDUE = "task_overdue", _("Task or follow-up overdue")
     REFERRAL_RESPONSE_OVERDUE = "referral_response_overdue", _("Referral response overdue")
     REFERRAL_OUTCOME_OVERDUE = "referral_outcome_overdue", _("Referral appointment without outcome")
+    REFERRAL_ANSWERED = "referral_answered", _("Referral answered by the service")
     CARE_PLAN_REVIEW_DUE = "care_plan_review_due", _("Care plan review due")
     CARE_PLAN_REVIEW_OVERDUE = "care_plan_review_overdue", _("Care plan review overdue")
     GOAL_TARGET_APPROACHING = "goal_target_approaching", _("Goal target date approaching")
