@@ -400,6 +400,13 @@ def _zone_of(task: Task) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(task.assignee.effective_time_zone)
 
 
+def series_date(task: Task, moment: datetime.datetime) -> datetime.date:
+    """The calendar date of a moment on the series' clock (its assignee's zone): the one
+    clock a series' end date (``repeat_until``) is compared on, whatever zone the server,
+    the clinic or the person completing the task is in."""
+    return moment.astimezone(_zone_of(task)).date()
+
+
 def next_due(task: Task, *, now: datetime.datetime) -> datetime.datetime:
     """One interval after this occurrence's due time, moved on by whole intervals until it
     is in the future: a late completion keeps the cadence and does not create overdue work.
@@ -435,7 +442,7 @@ def _create_next_occurrence(task: Task, *, by: User) -> Task | None:
     if task.care_plan_id and not task.care_plan.is_open:
         return None
     due = next_due(task, now=timezone.now())
-    if task.repeat_until and due.date() > task.repeat_until:
+    if task.repeat_until and series_date(task, due) > task.repeat_until:
         return None
     following = Task(
         patient_id=task.patient_id,

@@ -477,28 +477,39 @@ def test_a_weekly_task_repeats_until_its_count(patient, coordinator):
     assert Task.objects.filter(description="Weekly call").count() == 3
 
 
-def test_a_repeating_task_stops_at_its_end_date_and_skips_missed_intervals(patient, coordinator):
+def assert_a_series_stops_at_its_end_date_and_skips_missed_intervals(patient, coordinator):
+    """Shared with tests/careplans/test_clock.py, which runs it at many frozen instants."""
     now = timezone.now()
+    due_at = now - datetime.timedelta(days=7, hours=1)
+    local_due = due_at.astimezone(zoneinfo.ZoneInfo(coordinator.effective_time_zone))
     task = services.task_create(
         patient=patient,
         by=coordinator,
         data={
             "description": "Check in",
-            "due_at": now - datetime.timedelta(days=7, hours=1),
+            "due_at": due_at,
             "assignee": coordinator,
             "repeat_every": 3,
             "repeat_unit": "days",
-            "repeat_until": timezone.localdate() + datetime.timedelta(days=4),
+            # The end date is a day on the series' clock (the assignee's zone), counted from
+            # the first due date: the occurrence at +9 days falls before it, +12 after. (It
+            # was once counted from today's date in the clinic's zone, which put +12 days on
+            # the end date itself when "7 days and an hour ago" was the day before yesterday
+            # there, or when the assignee's zone had another date than the clinic's.)
+            "repeat_until": local_due.date() + datetime.timedelta(days=11),
         },
     )
     transitions.task_complete(task=task, by=coordinator)
     following = Task.objects.get(series=task)
     # Due 7 days ago: +3 and +6 days have passed too; the next is at +9 days, in the future.
-    local = task.due_at.astimezone(zoneinfo.ZoneInfo(coordinator.effective_time_zone))
-    assert following.due_at == local + datetime.timedelta(days=9)
+    assert following.due_at == local_due + datetime.timedelta(days=9)  # the same wall-clock time
     assert following.due_at > now
     transitions.task_complete(task=following, by=coordinator)
     assert Task.objects.filter(description="Check in").count() == 2
+
+
+def test_a_repeating_task_stops_at_its_end_date_and_skips_missed_intervals(patient, coordinator):
+    assert_a_series_stops_at_its_end_date_and_skips_missed_intervals(patient, coordinator)
 
 
 def _weekly(patient, coordinator, **data) -> Task:
