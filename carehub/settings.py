@@ -168,6 +168,8 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # Django's backend with SQLite's real bind-parameter limit (carehub/overrides).
+    DATABASES["default"]["ENGINE"] = "carehub.overrides.sqlite"
     # Several processes (web, worker, beat) share the file: wait for locks rather than
     # failing, and take the write lock when a transaction starts, not half-way through.
     DATABASES["default"]["OPTIONS"] = {

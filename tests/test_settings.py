@@ -70,7 +70,7 @@ def parsed(result: subprocess.CompletedProcess) -> dict:
 
 def test_defaults_in_development(tmp_path):
     values = parsed(load_settings(tmp_path, DEBUG="true"))
-    assert values["engine"] == "django.db.backends.sqlite3"
+    assert values["engine"] == "carehub.overrides.sqlite"  # Django's, with the real limit
     assert values["name"] == str(tmp_path / "carehub.sqlite3")
     assert values["broker"] == "filesystem://"
     assert values["use_tz"] is True
