@@ -535,6 +535,9 @@ REMINDERS_SMS_FILE_PATH = env.str("REMINDERS_SMS_FILE_PATH", default=str(VAR_DIR
 
 # --- CareHub -----------------------------------------------------------------------------
 CAREHUB_PAGE_SIZE = 25
+# /hsds/ (the HSDS 3 read API, directory/api.py) open to anyone; off: an API token or a
+# session is needed. The directory holds no PHI.
+HSDS_API_PUBLIC = env.bool("HSDS_API_PUBLIC", default=False)
 # My day lists high-risk patients nobody has contacted (completed a task for) in this long.
 CAREHUB_NO_CONTACT_DAYS = env.int("CAREHUB_NO_CONTACT_DAYS", default=30)
 # Keep drawn dashboards until their teams' data changes (PostgreSQL only; see

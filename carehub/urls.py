@@ -18,6 +18,7 @@ urlpatterns = [
     path("benefits/", include("benefits.urls")),
     path("api/", include("api.urls")),
     path("fhir/", include("fhir_export.urls")),
+    path("hsds/", include("directory.urls")),
     path("", include("dashboards.urls")),
     path("admin/", admin.site.urls),
 ]

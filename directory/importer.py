@@ -557,6 +557,7 @@ def import_hsds(
                 # Parents first, so a child's path can be built from its parent's.
                 table_rows = _parents_first(table_rows)
             objects = []
+            pending: list[tuple[str, str, str]] = []
             update_fields: set[str] = set()
             for row in table_rows:
                 attrs = {"hsds_id": row.values["id"]}
@@ -566,6 +567,9 @@ def import_hsds(
                     if column in REFERENCES.get(table, {}):
                         attribute, target = REFERENCES[table][column]
                         attrs[f"{attribute}_id"] = pks[target].get(value) if value else None
+                        if value and attrs[f"{attribute}_id"] is None and target == table:
+                            # A parent new in this same file: set once it is written.
+                            pending.append((row.values["id"], f"{attribute}_id", value))
                         continue
                     name = RENAMED.get((table, column), column)
                     model_field = _field(model, name)
@@ -601,6 +605,8 @@ def import_hsds(
                 )
                 pks[table].update(_existing(model, [o.hsds_id for o in batch]))
                 advance(len(batch))
+            for hsds_id, column, parent in pending:
+                model.objects.filter(hsds_id=hsds_id).update(**{column: pks[table][parent]})
         if full:
             keep = set(by_table["service"])
             stale = (

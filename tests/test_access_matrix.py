@@ -542,6 +542,16 @@ ROUTES: dict[str, Route] = {
         lambda r: {"rest": "v1/nothing/"}, expect=dict.fromkeys(PERSONAS, "404")
     ),
     "fhir:not-found": Route(lambda r: {"rest": "Nothing/1"}, expect=dict.fromkeys(PERSONAS, "404")),
+    # --- The HSDS 3 read API (directory/api.py; HSDS_API_PUBLIC off) ----------------------------
+    "hsds:services": Route(expect=api_signed_in()),
+    "hsds:service": Route(lambda r: {"hsds_id": r["hsds_service"].hsds_id}, expect=api_signed_in()),
+    "hsds:organizations": Route(expect=api_signed_in()),
+    "hsds:organization": Route(
+        lambda r: {"hsds_id": r["hsds_service"].organization.hsds_id}, expect=api_signed_in()
+    ),
+    "hsds:taxonomies": Route(expect=api_signed_in()),
+    "hsds:taxonomy_terms": Route(expect=api_signed_in()),
+    "hsds:service_at_locations": Route(expect=api_signed_in()),
     # --- The FHIR export ---------------------------------------------------------------------
     "fhir:patient": Route(fhir_id("patient"), expect=api_scoped()),
     "fhir:everything": Route(fhir_id("patient"), expect=api_scoped()),
@@ -628,7 +638,17 @@ def records(team_a, coordinator, case_manager, patient):
         "document": application.documents.first(),
         "draft_referral": ReferralFactory(patient=patient, referred_by=coordinator),
         "api_token": api_token_create(user=coordinator, by=coordinator, name="script")[0],
+        "hsds_service": _hsds_service(sent.service),
     }
+
+
+def _hsds_service(listing):
+    """The referral's directory listing in the HSDS 3 tables (referrals.directory)."""
+    from referrals.directory import hsds_sync
+
+    hsds_sync([listing])
+    listing.refresh_from_db()
+    return listing.service_at_location.service
 
 
 @pytest.fixture
