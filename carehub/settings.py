@@ -170,6 +170,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # Django's backend with SQLite's real bind-parameter limit (carehub/overrides).
     DATABASES["default"]["ENGINE"] = "carehub.overrides.sqlite"
+    # Tests in memory, as Django does for its own SQLite engine; said outright because
+    # pytest-django recognises only that engine's name and would otherwise give each
+    # xdist worker a file name ("..._gw0") that cannot be opened.
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
     # Several processes (web, worker, beat) share the file: wait for locks rather than
     # failing, and take the write lock when a transaction starts, not half-way through.
     DATABASES["default"]["OPTIONS"] = {
@@ -293,6 +297,17 @@ else:
         "data_folder_out": str(BROKER_DIR),
         "store_processed": False,
     }
+if not DEBUG and (
+    CELERY_BROKER_URL == "filesystem://" or "sqlite" in DATABASES["default"]["ENGINE"]
+):
+    # The embedded parts serve one machine's demo: a file database and a folder broker
+    # lose work under several processes on several machines, and back up as nothing.
+    raise ImproperlyConfigured(
+        "CareHub runs in production mode (DEBUG is off) and refuses to start: "
+        "DATABASE_URL must name a PostgreSQL database and REDIS_URL a Redis server "
+        "(SQLite and the filesystem broker are for the embedded demo only). "
+        "Set DEBUG=true only for local development."
+    )
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

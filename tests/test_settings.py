@@ -15,6 +15,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_KEY = "k" * 20 + "-production-key-with-enough-entropy-0123456789"
+PRODUCTION_SERVICES = {
+    "DATABASE_URL": "postgres://carehub@db.internal:5432/carehub",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+}
 OLD_KEY = "o" * 20 + "-the-key-before-the-last-rotation-0123456789"
 
 
@@ -52,6 +56,9 @@ def load_settings(tmp_path, **env) -> subprocess.CompletedProcess:
         }
     }
     clean.update({"DJANGO_SETTINGS_MODULE": "carehub.settings", "CAREHUB_VAR_DIR": str(tmp_path)})
+    if env.get("DEBUG") != "true":
+        # Production needs a real database and broker; nothing connects while settings load.
+        clean.update(PRODUCTION_SERVICES)
     clean.update(env)
     return subprocess.run(
         [sys.executable, "-c", script],
@@ -179,3 +186,19 @@ def test_production_never_runs_the_demo(tmp_path):
         )
     )
     assert values["demo"] is False
+
+
+@pytest.mark.parametrize(
+    "services",
+    [
+        {"DATABASE_URL": "sqlite:///carehub.sqlite3"},
+        {"REDIS_URL": ""},
+    ],
+    ids=["sqlite", "filesystem-broker"],
+)
+def test_production_refuses_the_embedded_database_and_broker(tmp_path, services):
+    result = load_settings(
+        tmp_path, SECRET_KEY=REAL_KEY, ALLOWED_HOSTS="care.example.org", **services
+    )
+    assert result.returncode != 0
+    assert "refuses to start" in result.stderr and "embedded demo only" in result.stderr

@@ -184,6 +184,9 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
     }
     for name in ("CAREHUB_DEMO", "DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL", "REDIS_URL"):
         env.pop(name, None)
+    # Production refuses SQLite and the filesystem broker; check --deploy connects to neither.
+    env["DATABASE_URL"] = "postgres://carehub@db.internal:5432/carehub"
+    env["REDIS_URL"] = "redis://cache.internal:6379/0"
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
