@@ -54,13 +54,8 @@ def test_seconds_after_the_due_time_it_is_not_an_hour_late():
     )
 
 
-@pytest.mark.django_db
-def test_the_notification_names_the_task_and_links_to_it_the_email_does_not(
-    patient, coordinator, coordinator_client, case_manager
-):
-    NotificationPreference.objects.create(
-        user=coordinator, kind=ReminderKind.TASK_DUE, delivery=Delivery.BOTH
-    )
+def task_sent_when_due(patient, coordinator, *, late=datetime.timedelta(0)):
+    """A task due in an hour, its reminders sent ``late`` after the due time."""
     with time_machine.travel(NOW, tick=False):
         task = services.task_create(
             patient=patient,
@@ -71,8 +66,19 @@ def test_the_notification_names_the_task_and_links_to_it_the_email_does_not(
                 "assignee": coordinator,
             },
         )
-    with time_machine.travel(NOW + HOUR + 5 * MINUTE, tick=False):
+    with time_machine.travel(NOW + HOUR + late, tick=False):
         reminders_send_batch(ids=reminders_claim(limit=50))
+    return task
+
+
+@pytest.mark.django_db
+def test_the_notification_names_the_task_and_links_to_it_the_email_does_not(
+    patient, coordinator, coordinator_client, case_manager
+):
+    NotificationPreference.objects.create(
+        user=coordinator, kind=ReminderKind.TASK_DUE, delivery=Delivery.BOTH
+    )
+    task = task_sent_when_due(patient, coordinator, late=5 * MINUTE)
     email = next(m for m in mail.outbox if m.to == [coordinator.email])
     assert f"Task #{task.pk}" in email.body and "Overdue by 5 minutes" in email.body
     assert "pharmacy" not in email.body + email.subject
@@ -94,18 +100,7 @@ def test_the_notification_names_the_task_and_links_to_it_the_email_does_not(
 def test_a_record_the_user_no_longer_sees_is_not_described(
     patient, coordinator, coordinator_client, team_b
 ):
-    with time_machine.travel(NOW, tick=False):
-        services.task_create(
-            patient=patient,
-            by=coordinator,
-            data={
-                "description": "Call the pharmacy about refills",
-                "due_at": NOW + HOUR,
-                "assignee": coordinator,
-            },
-        )
-    with time_machine.travel(NOW + HOUR, tick=False):
-        reminders_send_batch(ids=reminders_claim(limit=50))
+    task_sent_when_due(patient, coordinator)
     assert Notification.objects.filter(user=coordinator).exists()
     type(patient).objects.filter(pk=patient.pk).update(care_team=team_b)
     page = coordinator_client.get(reverse("reminders:notifications"))
