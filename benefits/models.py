@@ -279,6 +279,20 @@ class BenefitApplication(models.Model):
             return str(_("Renewal due")), self.renewal_due_on
         return None
 
+    @property
+    def deadline_passed(self) -> bool:
+        """The deadline that matters now has gone by (a decision expected five weeks ago)."""
+        deadline = self.next_deadline()
+        return deadline is not None and deadline[1] < timezone.localdate()
+
+    @property
+    def decision_overdue(self) -> bool:
+        return (
+            self.status in AWAITING_DECISION
+            and self.decision_due_on is not None
+            and self.decision_due_on < timezone.localdate()
+        )
+
 
 class DocumentStatus(models.TextChoices):
     MISSING = "missing", _("Missing")

@@ -102,7 +102,7 @@ def test_an_overdue_renewal_stays_on_the_casework_view(client, patient, case_man
     response = client.get(reverse("benefits:casework"))
     work = response.context["work"]
     assert [a.renewal_due_on for a in work.renewals_due] == [today - datetime.timedelta(days=3)]
-    assert "overdue</span>" in response.content.decode()
+    assert "Overdue</span>" in response.content.decode()
 
 
 def test_casework_view_shows_only_the_users_teams(
@@ -276,3 +276,24 @@ def test_a_coverage_edit_saves_the_version_loaded_and_refuses_a_stale_one(
     assert "Someone else saved this coverage after you opened it" in stale.content.decode()
     coverage.refresh_from_db()
     assert (coverage.payer, coverage.version) == ("Tufts Health", 2)
+
+
+def test_an_overdue_decision_is_flagged_like_every_other_lateness(client, patient, case_manager):
+    """Issue 25, item 6: a decision expected five weeks ago was shown as a plain date."""
+    application = BenefitApplicationFactory(
+        patient=patient, case_manager=case_manager, state=A.SUBMITTED
+    )
+    late = timezone.localdate() - datetime.timedelta(weeks=5)
+    type(application).objects.filter(pk=application.pk).update(decision_due_on=late)
+    client.force_login(case_manager)
+    badge = '<span class="badge danger">Overdue</span>'
+    for url in (
+        reverse("benefits:casework"),
+        reverse("benefits:application_detail", args=[application.pk]),
+        reverse("patients:detail", args=[patient.pk]),
+    ):
+        assert badge in client.get(url).content.decode(), url
+    type(application).objects.filter(pk=application.pk).update(
+        decision_due_on=timezone.localdate() + datetime.timedelta(days=3)
+    )
+    assert badge not in client.get(reverse("benefits:casework")).content.decode()
