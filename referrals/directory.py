@@ -199,39 +199,62 @@ class _Known:
 def _build(
     line: int, row: dict[str, str], known: _Known, seen: set
 ) -> tuple[Organization, Service]:
+    """The row's organisation and service, checked. Every problem of the line is named
+    at once (one ValidationError holding them all), not only the first."""
     if "__error__" in row:
         raise ValidationError(row["__error__"])
+    problems: list[str] = []
     org_name = row.get("organization", "")
-    if not org_name:
-        raise ValidationError(_("organization: this field is required"))
-    organization = known.organizations.setdefault(org_name.lower(), Organization(name=org_name))
+    if org_name:
+        organization = known.organizations.setdefault(org_name.lower(), Organization(name=org_name))
+    else:
+        problems.append(str(_("organization: this field is required")))
+        organization = Organization(name="")
     for column, attribute in ORGANIZATION_COLUMNS.items():
         if column != "organization" and row.get(column):
             setattr(organization, attribute, row[column])
-    # Not validate_unique: its query a row is answered already (known.organizations has
-    # every organisation of these names, whatever their case).
-    organization.full_clean(validate_unique=False, exclude=["hsds_organization"])
+    if org_name:
+        try:
+            # Not validate_unique: its query a row is answered already (known.organizations
+            # has every organisation of these names, whatever their case).
+            organization.full_clean(validate_unique=False, exclude=["hsds_organization"])
+        except ValidationError as error:
+            problems.append(_messages(error))
 
     key = (org_name.lower(), row.get("name", "").lower())
     if key in seen:
-        raise ValidationError(_("the same service appears twice in this file"))
+        problems.append(str(_("the same service appears twice in this file")))
     seen.add(key)
     service = None
     if organization.pk and row.get("name"):
         service = known.services.get((organization.pk, key[1]))
     service = service or Service(organization=organization)
     before = {column: getattr(service, column) for column in SERVICE_COLUMNS}
+    refused: list[str] = []
     for column in SERVICE_COLUMNS:
         if column not in row:
             continue
         value = row[column]
-        if column == "category":
-            value = _category(value) if value else ""
-        elif column in BOOLEAN_COLUMNS:
-            value = _boolean(column, value)
+        try:
+            if column == "category":
+                value = _category(value) if value else ""
+            elif column in BOOLEAN_COLUMNS:
+                value = _boolean(column, value)
+        except ValidationError as error:
+            problems.append(_messages(error))
+            refused.append(column)
+            continue
         setattr(service, column, value)
-    # The organisation may be new (not saved yet): validate the rest, save in order later.
-    service.full_clean(exclude=["organization", "service_at_location"], validate_constraints=False)
+    try:
+        # The organisation may be new (not saved yet): validate the rest, save in order
+        # later; a column already refused above is not named twice.
+        service.full_clean(
+            exclude=["organization", "service_at_location", *refused], validate_constraints=False
+        )
+    except ValidationError as error:
+        problems.append(_messages(error))
+    if problems:
+        raise ValidationError("; ".join(problems))
     changed = [column for column in SERVICE_COLUMNS if getattr(service, column) != before[column]]
     return organization, service, changed
 

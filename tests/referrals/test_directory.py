@@ -76,9 +76,21 @@ def test_bad_rows_are_all_reported_with_their_line_and_nothing_is_saved():
     assert "lawyers" in messages[4]
     assert "xx" in messages[5]
     assert "maybe" in messages[7]
+    # Every problem of a line, not only the first (issue 25, item 14).
+    assert "email" in messages[7].lower()
     assert "twice" in messages[8]
     assert not Organization.objects.exists()
     assert not Service.objects.exists()
+
+
+def test_a_line_with_several_problems_names_each_of_them():
+    text = HEADER + ",Beds,shelters,en,perhaps,not-an-email,,\n"
+    with pytest.raises(ImportFailed) as failed:
+        run(text)
+    (error,) = failed.value.errors
+    message = str(error)
+    assert "organization: this field is required" in message
+    assert "shelters" in message and "perhaps" in message and "email" in message.lower()
 
 
 def test_a_bad_row_after_good_ones_leaves_existing_data_untouched():
