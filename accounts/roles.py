@@ -87,7 +87,7 @@ _CASE_MANAGER_EXTRA = {
     "patients": ["reassign_patient"],
     "careplans": ["review_careplan"],
     "accounts": ["view_caseload"],
-    "assessments": ["add_assessment", "change_identifiedneed"],
+    "assessments": ["change_identifiedneed"],
     "programs": ["add_enrolment", "change_enrolment"],
     "benefits": [
         "add_coverage",
@@ -109,6 +109,36 @@ def _merge(*grants: dict[str, list[str]]) -> dict[str, list[str]]:
         for app_label, codenames in grant.items():
             merged.setdefault(app_label, []).extend(codenames)
     return merged
+
+
+# Permissions an admin sets per role (Django admin, Groups): who may screen differs between
+# programs (community health workers and coordinators screen in most). A role gets its
+# default when its group is made (and, for a permission added later, by the migration
+# that adds the default: assessments/0005); after that the admin's choice stands, and
+# sync_role_permissions keeps whatever the group holds of these.
+ADMIN_SET_PERMISSIONS: dict[str, list[str]] = {"assessments": ["add_assessment"]}
+ADMIN_SET_DEFAULTS: dict[Role, dict[str, list[str]]] = {
+    Role.COORDINATOR: {"assessments": ["add_assessment"]},
+    Role.CASE_MANAGER: {"assessments": ["add_assessment"]},
+}
+
+
+def _permissions_q(grant: dict[str, list[str]]) -> models.Q:
+    wanted = models.Q(pk__in=[])
+    for app_label, codenames in grant.items():
+        wanted |= models.Q(content_type__app_label=app_label, codename__in=codenames)
+    return wanted
+
+
+def grant_admin_set_defaults(apps, roles=None) -> None:
+    """Give roles their default of the admin-set permissions (a data migration's step)."""
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, grant in ADMIN_SET_DEFAULTS.items():
+        if roles is not None and role not in roles:
+            continue
+        group, _created = Group.objects.get_or_create(name=role.group_name)
+        group.permissions.add(*Permission.objects.filter(_permissions_q(grant)))
 
 
 # Admins get every permission; see sync_role_permissions.
@@ -140,11 +170,15 @@ def sync_role_permissions(apps, schema_editor) -> None:
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for role in Role:
-        group, _created = Group.objects.get_or_create(name=role.group_name)
+        group, created = Group.objects.get_or_create(name=role.group_name)
         if role == Role.ADMIN:
             group.permissions.set(Permission.objects.all())
             continue
-        wanted = models.Q(pk__in=[])
-        for app_label, codenames in ROLE_PERMISSIONS[role].items():
-            wanted |= models.Q(content_type__app_label=app_label, codename__in=codenames)
+        wanted = _permissions_q(ROLE_PERMISSIONS[role])
+        admin_set = _permissions_q(ADMIN_SET_PERMISSIONS)
+        if created:
+            wanted |= _permissions_q(ADMIN_SET_DEFAULTS.get(role, {}))
+        else:
+            # The admin's choice of these stands: keep what the group holds.
+            wanted |= admin_set & models.Q(pk__in=group.permissions.values("pk"))
         group.permissions.set(Permission.objects.filter(wanted))

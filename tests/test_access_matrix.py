@@ -232,7 +232,8 @@ ROUTES: dict[str, Route] = {
         lambda r: {**task(r), "target": "cancelled"}, expect=scoped()
     ),
     # Needs assessments: coordinators read them, case managers assess and resolve.
-    "assessments:create": Route(patient_pk, expect=case_managers_only()),
+    # Who screens is set by admins per role; coordinators and case managers by default.
+    "assessments:create": Route(patient_pk, expect=scoped()),
     "assessments:detail": Route(record("assessment"), expect=scoped()),
     "assessments:need_detail": Route(record("need"), expect=scoped()),
     "assessments:need_address": Route(record("need"), method="post", expect=case_managers_only()),
@@ -414,7 +415,7 @@ ROUTES: dict[str, Route] = {
             "template": r["question"].template_id,
             "answers": [{"question": r["question"].pk, "option": r["question"].options.first().pk}],
         },
-        expect=api_case_managers_create(),
+        expect=api_create(),
     ),
     "api:assessment-detail": Route(record("assessment"), expect=api_scoped()),
     "api:identified-need-list": Route(expect=api_signed_in()),

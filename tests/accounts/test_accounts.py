@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.roles import ROLE_PERMISSIONS, Role
+from accounts.roles import ADMIN_SET_DEFAULTS, ROLE_PERMISSIONS, Role
 from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,8 @@ def test_each_role_holds_exactly_its_permissions(role):
     }
     declared = {
         f"{app}.{codename}"
-        for app, codenames in ROLE_PERMISSIONS[role].items()
+        for grant in (ROLE_PERMISSIONS[role], ADMIN_SET_DEFAULTS.get(role, {}))
+        for app, codenames in grant.items()
         for codename in codenames
     }
     assert granted <= declared
@@ -108,3 +109,25 @@ def test_dates_show_in_the_users_time_zone(client, team_a):
 def test_home_sends_signed_in_users_to_their_start_page(coordinator_client):
     response = coordinator_client.get("/")
     assert response.status_code == 302
+
+
+def test_who_may_screen_is_the_admins_choice_and_survives_an_upgrade(coordinator):
+    """Issue 25, item 8: screening is a role permission an admin sets (coordinators by
+    default); the sync after every migrate keeps the admin's choice."""
+    from django.apps import apps
+    from django.contrib.auth.models import Permission
+
+    from accounts.backends import forget_role_permissions
+    from accounts.roles import sync_role_permissions
+
+    group = Group.objects.get(name=Role.COORDINATOR.group_name)
+    screening = Permission.objects.get(codename="add_assessment")
+    assert screening in group.permissions.all()
+    group.permissions.remove(screening)
+    sync_role_permissions(apps, None)  # what every migrate runs
+    assert screening not in group.permissions.all()
+    group.permissions.add(screening)
+    sync_role_permissions(apps, None)
+    assert screening in group.permissions.all()
+    forget_role_permissions()
+    assert type(coordinator).objects.get(pk=coordinator.pk).has_perm("assessments.add_assessment")

@@ -111,7 +111,16 @@ def test_a_screening_is_scored_and_its_positive_domains_become_needs(
     )
 
 
-def test_coordinators_read_assessments_but_do_not_record_them(api, patient, screening):
+def test_a_role_the_admin_took_screening_from_cannot_record_them(api, patient, screening):
+    from django.contrib.auth.models import Group, Permission
+
+    from accounts.backends import forget_role_permissions
+    from accounts.roles import Role
+
+    Group.objects.get(name=Role.COORDINATOR.group_name).permissions.remove(
+        Permission.objects.get(codename="add_assessment")
+    )
+    forget_role_permissions()
     response = api.post(
         ASSESSMENTS,
         {
