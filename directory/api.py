@@ -248,7 +248,12 @@ def services_queryset():
 
 
 class HsdsView(APIView):
-    """Paged HSDS lists; ``HSDS_API_PUBLIC`` decides who may read."""
+    """Paged HSDS lists; ``HSDS_API_PUBLIC`` decides who may read.
+
+    Not in CareHub's own OpenAPI schema (/api/schema/): these endpoints follow the HSDS
+    3.0 API's published OpenAPI description, which partners read instead."""
+
+    schema = None
 
     def get_permissions(self):
         if getattr(settings, "HSDS_API_PUBLIC", False):
