@@ -2,35 +2,8 @@
 signed-in rows of sessions that ended (accounts.services.sessions_prune)."""
 
 from django.db import migrations
-from django.utils import timezone
 
-PRUNE = {
-    "name": "accounts: prune sessions",
-    "task": "accounts.prune_sessions",
-    "description": "Deletes expired sessions and the signed-in rows of ended ones.",
-}
-
-
-def create_schedule(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
-    interval, _created = IntervalSchedule.objects.get_or_create(every=15, period="minutes")
-    PeriodicTask.objects.get_or_create(
-        name=PRUNE["name"],
-        defaults={
-            "task": PRUNE["task"],
-            "interval": interval,
-            "expire_seconds": 600,
-            "description": PRUNE["description"],
-            "enabled": True,
-        },
-    )
-    PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
-
-
-def remove_schedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=PRUNE["name"]).delete()
+from carehub.beat_schedule import interval_task
 
 
 class Migration(migrations.Migration):
@@ -39,4 +12,13 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(create_schedule, remove_schedule)]
+    operations = [
+        interval_task(
+            name="accounts: prune sessions",
+            task="accounts.prune_sessions",
+            description="Deletes expired sessions and the signed-in rows of ended ones.",
+            every=15,
+            period="minutes",
+            expire_seconds=600,
+        )
+    ]

@@ -1,38 +1,8 @@
 """Workers' heartbeats, and the beat entry that sends the heartbeat task every 30 s."""
 
 from django.db import migrations, models
-from django.utils import timezone
 
-HEARTBEAT = {
-    "name": "reminders: worker heartbeat",
-    "task": "reminders.heartbeat",
-    "description": "Each worker that runs it records the time; /healthz reads the newest.",
-}
-
-
-def create_schedule(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
-    interval, _created = IntervalSchedule.objects.get_or_create(every=30, period="seconds")
-    PeriodicTask.objects.get_or_create(
-        name=HEARTBEAT["name"],
-        defaults={
-            "task": HEARTBEAT["task"],
-            "interval": interval,
-            # A heartbeat that waited through an outage proves nothing: dropped.
-            "expire_seconds": 25,
-            "description": HEARTBEAT["description"],
-            "enabled": True,
-        },
-    )
-    PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
-
-
-def remove_schedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
-        name=HEARTBEAT["name"]
-    ).delete()
+from carehub.beat_schedule import interval_task
 
 
 class Migration(migrations.Migration):
@@ -59,5 +29,13 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "worker heartbeats",
             },
         ),
-        migrations.RunPython(create_schedule, remove_schedule),
+        # A heartbeat that waited through an outage proves nothing: dropped.
+        interval_task(
+            name="reminders: worker heartbeat",
+            task="reminders.heartbeat",
+            description="Each worker that runs it records the time; /healthz reads the newest.",
+            every=30,
+            period="seconds",
+            expire_seconds=25,
+        ),
     ]
