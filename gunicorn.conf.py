@@ -19,4 +19,8 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "50000"))
 max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Whose X-Forwarded-Proto gunicorn believes: with TRUSTED_PROXY_COUNT set (the one
+# setting CareHub's client address, rate limits and sign-in lockout read too), the proxy
+# in front, wherever it runs in the deployment network; otherwise only this host.
+_behind_proxy = int(os.environ.get("TRUSTED_PROXY_COUNT", "0") or 0) > 0
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*" if _behind_proxy else "127.0.0.1")

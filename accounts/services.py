@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User, UserSession
+from carehub.client_address import client_address
 
 
 def user_session_started(*, user: User, request: HttpRequest) -> None:
@@ -17,7 +18,7 @@ def user_session_started(*, user: User, request: HttpRequest) -> None:
             session_key=key,
             defaults={
                 "user": user,
-                "ip_address": request.META.get("REMOTE_ADDR"),
+                "ip_address": client_address(request),
                 "user_agent": request.META.get("HTTP_USER_AGENT", "")[:200],
             },
         )

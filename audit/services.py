@@ -7,12 +7,7 @@ from collections.abc import Iterable
 from django.http import HttpRequest
 
 from audit.models import AuditEvent, AuditOutcome
-
-
-def client_address(request: HttpRequest | None) -> str | None:
-    # REMOTE_ADDR is the proxy's address behind one; deployments that need the client's
-    # set it from X-Forwarded-For at the proxy boundary (README, Deploy).
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+from carehub.client_address import client_address
 
 
 def audit_record(

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from api.throttling import ReferralLinkThrottle
 from audit import context as audit_context
 from audit.models import AuditAction
+from carehub.client_address import client_address
 from carehub.refusals import refusal_shown_on
 from patients.permissions import access_patient
 from referrals import links, services
@@ -384,10 +385,6 @@ def consent_revoke(request: HttpRequest, consent_pk: int) -> HttpResponse:
 # --- The receiving service, without an account -----------------------------------------
 
 
-def _remote_addr(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 @login_not_required
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -403,7 +400,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
         referral = links.referral_for_token(token)
     except links.LinkExpired as expired:
         services.link_refuse_expired(
-            referral_id=expired.referral_id, remote_addr=_remote_addr(request)
+            referral_id=expired.referral_id, remote_addr=client_address(request)
         )
         return render(request, "referrals/link_refused.html", {"expired": True}, status=403)
     except links.LinkRefused:
@@ -418,7 +415,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
                 services.link_answer(
                     referral=referral,
                     to=action,
-                    remote_addr=_remote_addr(request),
+                    remote_addr=client_address(request),
                     expected_version=data["version"],
                     reason=data["reason"],
                     appointment_at=data["appointment_at"],
@@ -431,7 +428,9 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error(None, _("This answer is not possible at this stage."))
     else:
         services.link_record_use(
-            referral=referral, kind=ReferralEventKind.LINK_OPENED, remote_addr=_remote_addr(request)
+            referral=referral,
+            kind=ReferralEventKind.LINK_OPENED,
+            remote_addr=client_address(request),
         )
     context = letter_context(referral, with_link=False)
     context.update(form=form, moves=[(m, S(m).label) for m in link_moves(referral)])

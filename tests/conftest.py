@@ -153,3 +153,15 @@ def _throttle_breaker_closed():
     BREAKER.succeeded()
     yield
     BREAKER.succeeded()
+
+
+@pytest.fixture
+def own_throttle_cache(settings, request):
+    """A cache of this test's own: counters of other tests (and of Redis) do not leak in."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.name,
+        },
+    }

@@ -185,18 +185,6 @@ def test_token_authenticated_answers_are_never_cached(coordinator, patient):
         assert "no-store" in response["Cache-Control"], url
 
 
-@pytest.fixture
-def own_throttle_cache(settings, request):
-    """A cache of this test's own: counters of other tests (and of Redis) do not leak in."""
-    settings.CACHES = {
-        **settings.CACHES,
-        "throttle": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": request.node.name,
-        },
-    }
-
-
 def test_requests_are_throttled_per_user_and_per_anonymous_client(
     settings, own_throttle_cache, coordinator
 ):
