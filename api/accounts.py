@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import django_filters
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
@@ -11,7 +10,7 @@ from rest_framework.response import Response
 
 from accounts.models import CareTeam, TeamMembership, User
 from accounts.roles import GROUP_NAMES
-from api.base import ApiViewSet, IdFilter, ReadSerializer
+from api.base import ApiFilterSet, ApiViewSet, IdFilter, ReadSerializer
 from patients.selectors import teams_of
 
 ROLE_OF_GROUP = {name: role.value for role, name in GROUP_NAMES.items()}
@@ -58,7 +57,7 @@ def users_visible_to(user: User):
     return User.objects.filter(Q(pk__in=colleagues) | Q(pk=user.pk))
 
 
-class UserFilter(django_filters.FilterSet):
+class UserFilter(ApiFilterSet):
     team = IdFilter(field_name="memberships__team_id", distinct=True)
 
     class Meta:

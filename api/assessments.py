@@ -12,7 +12,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.base import ApiViewSet, IdField, IdFilter, ReadSerializer, ScopedSerializer
+from api.base import ApiFilterSet, ApiViewSet, IdField, IdFilter, ReadSerializer, ScopedSerializer
 from api.pagination import CursorPagination
 from assessments import services
 from assessments.models import (
@@ -77,7 +77,7 @@ class ScreeningTemplateDetailSerializer(ScreeningTemplateSerializer):
         fields = [*ScreeningTemplateSerializer.Meta.fields, "domain_rules", "questions"]
 
 
-class ScreeningTemplateFilter(django_filters.FilterSet):
+class ScreeningTemplateFilter(ApiFilterSet):
     class Meta:
         model = ScreeningTemplate
         fields = ["is_active"]
@@ -189,7 +189,7 @@ class AssessmentCreateSerializer(ScopedSerializer):
         return answers
 
 
-class AssessmentFilter(django_filters.FilterSet):
+class AssessmentFilter(ApiFilterSet):
     patient = IdFilter(field_name="patient_id")
     template = IdFilter(field_name="template_id")
     assessed_by = IdFilter(field_name="assessed_by_id")
@@ -342,7 +342,7 @@ class NeedResolveSerializer(serializers.Serializer):
             )
 
 
-class IdentifiedNeedFilter(django_filters.FilterSet):
+class IdentifiedNeedFilter(ApiFilterSet):
     patient = IdFilter(field_name="patient_id")
     assessment = IdFilter(field_name="assessment_id", label="First identified by")
     domain = django_filters.MultipleChoiceFilter(choices=Domain.choices)

@@ -15,12 +15,23 @@ import django_filters
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
-from rest_framework import ISO_8601, fields, permissions, relations, serializers, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
+from rest_framework import (
+    ISO_8601,
+    fields,
+    filters,
+    pagination,
+    permissions,
+    relations,
+    serializers,
+    viewsets,
+)
 from rest_framework.settings import api_settings
 
 from api.exceptions import PreconditionFailed
@@ -35,8 +46,12 @@ IF_MATCH = OpenApiParameter(
     "in the body. A version that is no longer current gets 412 and changes nothing.",
 )
 _ETAG = re.compile(r'(?:W/)?"(\d{1,9})"')
+MAX_ID = 2**63 - 1  # a 64-bit key
+# What the schema says of a record id in a filter or a body: the ids CareHub can issue.
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
+@extend_schema_field(ID_SCHEMA)
 class IdFilter(django_filters.NumberFilter):
     """A record id in a filter: a whole number within a 64-bit key, else 400 (never a
     float or an out-of-range value reaching the database)."""
@@ -45,10 +60,11 @@ class IdFilter(django_filters.NumberFilter):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
+        kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
 
 
+@extend_schema_field(ID_SCHEMA)
 class IdField(relations.PrimaryKeyRelatedField):
     """A related record's id in a body: a JSON whole number (or its digits as a string),
     never a float, which DRF's field would truncate (1.5 naming record 1), nor a bool."""
@@ -59,7 +75,7 @@ class IdField(relations.PrimaryKeyRelatedField):
         is_int = isinstance(data, int) and not isinstance(data, bool)
         if not is_int and not (isinstance(data, str) and self._DIGITS.fullmatch(data)):
             self.fail("incorrect_type", data_type=type(data).__name__)
-        if int(data) > 2**63 - 1:
+        if int(data) > MAX_ID:
             self.fail("does_not_exist", pk_value=int(data))
         return super().to_internal_value(int(data))
 
@@ -80,23 +96,119 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
         return super().filter(qs, value)
 
 
+class StrictBooleanField(forms.NullBooleanField):
+    """A yes/no filter: ``true`` or ``false`` (any case); anything else, ``null`` and
+    ``unknown`` included, is an error rather than no filter (NullBooleanField's reading)."""
+
+    widget = forms.TextInput
+    default_error_messages = {"invalid": _("Must be true or false.")}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).lower()
+        if text not in ("true", "false"):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return text == "true"
+
+    def validate(self, value):
+        pass
+
+
+class QueryForm(forms.Form):
+    """A list's query parameters as the schema describes them: a parameter that is not a
+    list takes one value, and only a text parameter may be empty. (django-filter reads an
+    empty value as "no filter" and keeps the last of repeated ones, so ``?is_active=`` or
+    ``?patient=1&patient=2`` answered 200 as if not sent.)"""
+
+    def clean(self):
+        cleaned = super().clean()
+        getlist = getattr(self.data, "getlist", None)
+        for name, field in self.fields.items():
+            if isinstance(field, forms.MultipleChoiceField) or name not in self.data:
+                continue
+            values = getlist(name) if getlist is not None else [self.data[name]]
+            if len(values) > 1:
+                self.add_error(name, _("Send one value."))
+            elif values == [""] and not isinstance(field, forms.CharField):
+                self.add_error(name, _("This field may not be blank."))
+        return cleaned
+
+
 class ApiFilterSet(django_filters.FilterSet):
-    """A list's query parameters. django-filter builds the form that validates them, with a
-    form field and a label for every filter, on each request (most of a millisecond); here
-    it is built once per FilterSet class. So a subclass must not change ``self.filters``
-    per request; filters whose queryset depends on the request (ModelChoiceFilter and the
-    like) are not cached."""
+    """A list's query parameters, strictly: a value of the wrong type, an empty one (but for
+    text) or a repeated one answers 400 with the parameter's errors (QueryForm), and a
+    yes/no filter takes only true or false (StrictBooleanField), so a filter is never
+    silently dropped. Model booleans become the same strict filter.
+
+    django-filter builds the form that validates them, with a form field and a label for
+    every filter, on each request (most of a millisecond); here it is built once per
+    FilterSet class. So a subclass must not change ``self.filters`` per request; filters
+    whose queryset depends on the request (ModelChoiceFilter and the like) are not cached."""
 
     def get_form_class(self):
         form_class = type(self).__dict__.get("_form_class")
         if form_class is None:
-            form_class = super().get_form_class()
+            form_class = strict_form(super().get_form_class())
             if not any(
                 isinstance(filter_, django_filters.filters.QuerySetRequestMixin)
                 for filter_ in self.filters.values()
             ):
                 type(self)._form_class = form_class
         return form_class
+
+
+def strict_form(form_class: type[forms.Form]) -> type[forms.Form]:
+    """django-filter's form for a FilterSet, as a QueryForm with strict yes/no fields."""
+    strict = type(form_class.__name__, (QueryForm, form_class), {})
+    for name, field in list(strict.base_fields.items()):
+        if type(field) is forms.NullBooleanField:
+            strict.base_fields[name] = StrictBooleanField(
+                required=False, label=field.label, help_text=field.help_text
+            )
+    return strict
+
+
+class ApiFilterBackend(DjangoFilterBackend):
+    """django-filter for the API: every FilterSet an ApiFilterSet, ``filterset_fields``
+    included, so every list validates its parameters the same way."""
+
+    filterset_base = ApiFilterSet
+
+    def get_filterset_class(self, view, queryset=None):
+        filterset_class = super().get_filterset_class(view, queryset)
+        if filterset_class is not None and not issubclass(filterset_class, ApiFilterSet):
+            raise ImproperlyConfigured(f"{filterset_class.__name__} is not an ApiFilterSet")
+        return filterset_class
+
+
+def check_page_parameters(request, paginator) -> None:
+    """``page_size`` (and ``page``): a whole number within the schema's bounds, else 400
+    with the parameter's error (DRF would answer a default page instead). A page past the
+    last is still 404, and an unreadable cursor too."""
+    errors = {}
+    bounds = [
+        (
+            getattr(paginator, "page_size_query_param", None),
+            getattr(paginator, "max_page_size", None),
+        )
+    ]
+    if isinstance(paginator, pagination.PageNumberPagination):
+        bounds.append((paginator.page_query_param, None))
+    for name, maximum in bounds:
+        if not name or name not in request.query_params:
+            continue
+        values = request.query_params.getlist(name)
+        if len(values) > 1:
+            errors[name] = [_("Send one value.")]
+        elif not re.fullmatch(r"[0-9]{1,18}", values[0]) or int(values[0]) < 1:
+            errors[name] = [_("Enter a whole number of at least 1.")]
+        elif maximum is not None and int(values[0]) > maximum:
+            errors[name] = [
+                _("Ensure this value is less than or equal to %(max)d.") % {"max": maximum}
+            ]
+    if errors:
+        raise serializers.ValidationError(errors)
 
 
 class ActionPermission(permissions.BasePermission):
@@ -110,6 +222,7 @@ class ActionPermission(permissions.BasePermission):
 
 class ApiViewSet(ThrottleFirst, viewsets.GenericViewSet):
     permission_classes = [permissions.IsAuthenticated, ActionPermission]
+    filter_backends = [ApiFilterBackend, filters.SearchFilter, filters.OrderingFilter]
     perms: dict[str, str] = {}
     # Ids only in paths (no PHI in URLs), and within a 64-bit key: anything else is a 404
     # from the URL resolver, never a database error.
@@ -121,6 +234,11 @@ class ApiViewSet(ThrottleFirst, viewsets.GenericViewSet):
         # 401 JSON rather than LoginRequiredMiddleware's redirect to the sign-in page.
         # (DRF >= 3.15.2 marks its views so too; this says it where it is relied on.)
         return login_not_required(super().as_view(actions, **initkwargs))
+
+    def paginate_queryset(self, queryset):
+        if self.paginator is not None:
+            check_page_parameters(self.request, self.paginator)
+        return super().paginate_queryset(queryset)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -183,6 +301,10 @@ class ReadSerializer(serializers.ModelSerializer):
         fields = copy.deepcopy(built)
         for field in fields.values():
             field.read_only = True
+            # A declared field that reads None where there is nothing (``default=None``: a
+            # referral's service name without a service) says so in the schema.
+            if field.default is None:
+                field.allow_null = True
         return fields
 
     @cached_property

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from api.base import (
     IF_MATCH,
+    ApiFilterSet,
     ApiViewSet,
     IdField,
     IdFilter,
@@ -166,7 +167,7 @@ class DocumentMarkSerializer(serializers.Serializer):
     )
 
 
-class BenefitApplicationFilter(django_filters.FilterSet):
+class BenefitApplicationFilter(ApiFilterSet):
     patient = IdFilter(field_name="patient_id")
     case_manager = IdFilter(field_name="case_manager_id")
     program = django_filters.ChoiceFilter(choices=BenefitProgram.choices)

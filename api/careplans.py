@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from api.base import (
     IF_MATCH,
+    ApiFilterSet,
     ApiViewSet,
     IdField,
     IdFilter,
@@ -100,7 +101,7 @@ def needs_by_category(needs: list[dict]) -> dict[str, list[str]]:
     return grouped
 
 
-class CarePlanFilter(django_filters.FilterSet):
+class CarePlanFilter(ApiFilterSet):
     patient = IdFilter(field_name="patient_id")
     status = django_filters.MultipleChoiceFilter(choices=CarePlanStatus.choices)
     author = IdFilter(field_name="author_id")
@@ -277,7 +278,7 @@ class GoalProgressSerializer(WriteModelSerializer):
         read_only_fields = ["id", "goal", "recorded_by", "created_at"]
 
 
-class GoalFilter(django_filters.FilterSet):
+class GoalFilter(ApiFilterSet):
     care_plan = IdFilter(field_name="care_plan_id")
     patient = IdFilter(field_name="care_plan__patient_id")
     status = django_filters.MultipleChoiceFilter(choices=GoalStatus.choices)

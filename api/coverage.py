@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from api.base import (
     IF_MATCH,
+    ApiFilterSet,
     ApiViewSet,
     IdField,
     IdFilter,
@@ -62,7 +63,7 @@ class CoverageCreateSerializer(ScopedSerializer, CoverageWriteSerializer):
         self.fields["patient"].queryset = patients_visible_to(user)
 
 
-class CoverageFilter(django_filters.FilterSet):
+class CoverageFilter(ApiFilterSet):
     patient = IdFilter(field_name="patient_id")
     status = django_filters.MultipleChoiceFilter(choices=CoverageStatus.choices)
     in_force_on = django_filters.DateFilter(
@@ -186,7 +187,7 @@ class PriorAuthorisationCreateSerializer(ScopedSerializer, PriorAuthorisationUpd
         self.fields["coverage"].queryset = coverages_visible_to(user)
 
 
-class PriorAuthorisationFilter(django_filters.FilterSet):
+class PriorAuthorisationFilter(ApiFilterSet):
     patient = IdFilter(field_name="patient_id")
     coverage = IdFilter(field_name="coverage_id")
     valid_on = django_filters.DateFilter(method="filter_valid_on", label="Valid on this day")

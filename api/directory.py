@@ -6,7 +6,7 @@ import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 
-from api.base import ApiViewSet, IdFilter, ReadSerializer
+from api.base import ApiFilterSet, ApiViewSet, IdFilter, ReadSerializer
 from patients.models import Language
 from referrals.models import Organization, Service, ServiceCategory, split_languages
 
@@ -34,7 +34,7 @@ class ServiceSerializer(ReadSerializer):
         return split_languages(service.languages)
 
 
-class ServiceFilter(django_filters.FilterSet):
+class ServiceFilter(ApiFilterSet):
     organization = IdFilter(field_name="organization_id")
     category = django_filters.ChoiceFilter(choices=ServiceCategory.choices)
     language = django_filters.ChoiceFilter(
@@ -71,7 +71,7 @@ class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     queryset = Service.objects.select_related("organization")
 
 
-class OrganizationFilter(django_filters.FilterSet):
+class OrganizationFilter(ApiFilterSet):
     class Meta:
         model = Organization
         fields = ["is_active"]

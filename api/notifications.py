@@ -10,7 +10,7 @@ from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.base import ApiViewSet, ReadSerializer
+from api.base import ApiFilterSet, ApiViewSet, ReadSerializer
 from reminders import selectors, services
 from reminders.models import Notification, Reminder, ReminderKind, ReminderState
 
@@ -21,7 +21,7 @@ class NotificationSerializer(ReadSerializer):
         fields = ["id", "kind", "title", "body", "link", "read_at", "created_at"]
 
 
-class NotificationFilter(django_filters.FilterSet):
+class NotificationFilter(ApiFilterSet):
     unread = django_filters.BooleanFilter(
         field_name="read_at", lookup_expr="isnull", label="Not read yet"
     )
@@ -76,7 +76,7 @@ class ReminderSerializer(ReadSerializer):
         ]  # fmt: skip
 
 
-class ReminderFilter(django_filters.FilterSet):
+class ReminderFilter(ApiFilterSet):
     state = django_filters.ChoiceFilter(choices=ReminderState.choices)
     kind = django_filters.ChoiceFilter(choices=ReminderKind.choices)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import django_filters
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import filters, mixins, serializers, status
@@ -12,6 +11,7 @@ from rest_framework.response import Response
 
 from api.base import (
     IF_MATCH,
+    ApiFilterBackend,
     ApiFilterSet,
     ApiViewSet,
     IdFilter,
@@ -112,7 +112,7 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     serializer_class = PatientSerializer
     pagination_class = CursorPagination
     filterset_class = PatientFilter
-    filter_backends = [DjangoFilterBackend, PatientSearch, filters.OrderingFilter]
+    filter_backends = [ApiFilterBackend, PatientSearch, filters.OrderingFilter]
     search_fields = ["family_name"]  # documents the parameter; PatientSearch does the work
     ordering_fields = ["family_name", "date_of_birth", "risk_level", "updated_at", "id"]
     ordering = ["family_name", "given_name", "id"]

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from api.base import (
     IF_MATCH,
+    ApiFilterSet,
     ApiViewSet,
     IdField,
     IdFilter,
@@ -51,7 +52,7 @@ class ProgramSerializer(ReadSerializer):
         ]  # fmt: skip
 
 
-class ProgramFilter(django_filters.FilterSet):
+class ProgramFilter(ApiFilterSet):
     kind = django_filters.ChoiceFilter(choices=ProgramKind.choices)
     team = IdFilter(field_name="team_id", label="Run by this team")
 
@@ -167,7 +168,7 @@ class EnrolmentTransitionSerializer(TransitionSerializer):
     )
 
 
-class EnrolmentFilter(django_filters.FilterSet):
+class EnrolmentFilter(ApiFilterSet):
     patient = IdFilter(field_name="patient_id")
     program = IdFilter(field_name="program_id")
     case_manager = IdFilter(field_name="case_manager_id")
@@ -283,7 +284,7 @@ class AttendanceSessionCreateSerializer(ScopedSerializer, WriteModelSerializer):
         self.fields["enrolment"].queryset = enrolments_visible_to(user)
 
 
-class AttendanceSessionFilter(django_filters.FilterSet):
+class AttendanceSessionFilter(ApiFilterSet):
     enrolment = IdFilter(field_name="enrolment_id")
     patient = IdFilter(field_name="enrolment__patient_id")
     program = IdFilter(field_name="enrolment__program_id")

@@ -2,15 +2,24 @@
 
 ``CareHubAutoSchema`` adds the answers any operation can give (401, 403, 429; 404 where a
 record or a page is looked up; 400 where input is read; 409 and 412 where a record is
-changed) to what each view declares with ``extend_schema``.
+changed) to what each view declares with ``extend_schema``, and says what the API does
+with versions and pages:
+
+- a write whose body takes ``version`` also takes ``If-Match`` (ApiViewSet.expected_version);
+- an answer holding one record with a ``version`` carries its ``ETag`` (ApiViewSet);
+- ``page_size`` is 1 to the paginator's maximum and ``page`` at least 1 (else 400,
+  api.base.check_page_parameters).
 """
 
 from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.plumbing import force_instance, is_list_serializer, is_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
+
+from api.base import IF_MATCH
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -60,9 +69,60 @@ ERRORS = {
     "429": OpenApiResponse(ErrorSerializer, description="Too many requests: slow down."),
 }
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+ETAG = {
+    "schema": {"type": "string", "pattern": r'^"[0-9]+"$'},
+    "required": True,
+    "description": 'The record\'s version, quoted (for example "3"): send it back as If-Match.',
+}
+
+
+def _has_version(serializer) -> bool:
+    serializer = force_instance(serializer)
+    if isinstance(serializer, OpenApiResponse):
+        serializer = force_instance(serializer.response)
+    return (
+        is_serializer(serializer)
+        and not is_list_serializer(serializer)
+        and "version" in serializer.fields
+    )
 
 
 class CareHubAutoSchema(AutoSchema):
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if (
+            self.method in WRITE_METHODS
+            and _has_version(self.get_request_serializer())
+            and not any(
+                isinstance(p, OpenApiParameter) and p.name == IF_MATCH.name for p in parameters
+            )
+        ):
+            parameters = [*parameters, IF_MATCH]
+        return parameters
+
+    def _get_pagination_parameters(self):
+        parameters = super()._get_pagination_parameters()
+        paginator = self._get_paginator()
+        for parameter in parameters:
+            name, schema = parameter["name"], parameter["schema"]
+            if name == getattr(paginator, "page_size_query_param", None):
+                schema.update(minimum=1, maximum=paginator.max_page_size)
+            elif name == getattr(paginator, "page_query_param", None):
+                schema.update(minimum=1)
+        return parameters
+
+    def _get_response_for_code(
+        self, serializer, status_code, media_types=None, direction="response"
+    ):
+        response = super()._get_response_for_code(serializer, status_code, media_types, direction)
+        if (
+            status_code in ("200", "201")
+            and not self._is_list_view(force_instance(serializer))
+            and _has_version(serializer)
+        ):
+            response = {"headers": {**response.get("headers", {}), "ETag": ETAG}, **response}
+        return response
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction != "response":

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from api.base import (
     IF_MATCH,
+    ApiFilterSet,
     ApiViewSet,
     IdField,
     IdFilter,
@@ -79,7 +80,7 @@ class TaskTransitionSerializer(TransitionSerializer):
     )
 
 
-class TaskFilter(django_filters.FilterSet):
+class TaskFilter(ApiFilterSet):
     patient = IdFilter(field_name="patient_id")
     care_plan = IdFilter(field_name="care_plan_id")
     goal = IdFilter(field_name="goal_id")
