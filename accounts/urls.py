@@ -21,9 +21,7 @@ urlpatterns = [
     path("two-factor/recovery-codes/", views.recovery_codes_new, name="recovery_codes_new"),
     path(
         "password/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="accounts/password_change.html", success_url="/accounts/security/"
-        ),
+        views.PasswordChange.as_view(),
         name="password_change",
     ),
     path("security/sign-out-everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),

@@ -3,10 +3,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth import views as auth_views
 from django.contrib.sessions.models import Session
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
@@ -16,7 +18,8 @@ from django_otp import login as otp_login
 from accounts import services, two_factor
 from accounts.forms import TokenForm
 from api.forms import ApiTokenForm
-from api.tokens import tokens_of
+from api.models import RevokedBecause
+from api.tokens import api_tokens_revoke_all, tokens_of
 
 SESSIONS_SHOWN = 50
 
@@ -45,12 +48,41 @@ def security(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
-    ended = services.user_sign_out_everywhere(user=request.user)
+    user = request.user
+    with transaction.atomic():
+        ended = services.user_sign_out_everywhere(user=user)
+        revoked = api_tokens_revoke_all(
+            user=user, by=user, because=RevokedBecause.SIGNED_OUT_EVERYWHERE
+        )
     logout(request)
     messages.success(
-        request, _("Signed out of %(count)d sessions on every device.") % {"count": ended}
+        request,
+        _("Signed out of %(count)d sessions on every device; %(tokens)d API tokens revoked.")
+        % {"count": ended, "tokens": revoked},
     )
     return redirect("accounts:login")
+
+
+class PasswordChange(auth_views.PasswordChangeView):
+    """Django's, and then: every API token of the user is revoked, and the page says so.
+    (A token made before a password change stops working by any route that changes the
+    password, admin and `changepassword` included: api.tokens.password_fingerprint.)"""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:security")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        revoked = api_tokens_revoke_all(
+            user=self.request.user, by=self.request.user, because=RevokedBecause.PASSWORD_CHANGED
+        )
+        message = _("Password changed. Your other sessions are signed out.")
+        if revoked:
+            message += " " + _("%(tokens)d API tokens were revoked: make new ones.") % {
+                "tokens": revoked
+            }
+        messages.success(self.request, message)
+        return response
 
 
 def two_factor_setup(request: HttpRequest) -> HttpResponse:

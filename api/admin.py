@@ -10,19 +10,18 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from api import tokens
-from api.models import ApiToken
+from api.forms import _lifetime_field
+from api.models import ApiToken, TokenPolicy
 
 
 class ApiTokenAddForm(forms.ModelForm):
-    lifetime = forms.ChoiceField(
-        label=_("Expires after"),
-        choices=[("30", "30 days"), ("90", "90 days"), ("365", "a year"), ("never", "never")],
-        initial="90",
-    )
-
     class Meta:
         model = ApiToken
-        fields = ["user", "name"]
+        fields = ["user", "name", "scope"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lifetime"] = _lifetime_field()
 
 
 @admin.register(ApiToken)
@@ -31,12 +30,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "prefix",
         "name",
         "user",
+        "scope",
         "created_at",
         "last_used_at",
         "expires_at",
         "revoked_at",
     ]
-    list_filter = ["revoked_at"]
+    list_filter = ["scope", "revoked_because", "revoked_at"]
     search_fields = ["name", "prefix", "user__username"]
     autocomplete_fields = ["user"]
     readonly_fields = [
@@ -45,6 +45,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "created_by",
         "last_used_at",
         "revoked_at",
+        "revoked_because",
         "revoked_by",
     ]
     actions = ["revoke"]
@@ -63,7 +64,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
             user=user,
             by=request.user,
             name=form.cleaned_data["name"],
-            lifetime_days=tokens.LIFETIMES[form.cleaned_data["lifetime"]],
+            lifetime_days=form.cleaned_data["lifetime"],
+            scope=form.cleaned_data["scope"],
         )
         obj.pk = token.pk
         request._carehub_new_key = key
@@ -84,3 +86,28 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for token in queryset:
             tokens.api_token_revoke(token=token, by=request.user)
         messages.success(request, _("Tokens revoked."))
+
+
+@admin.register(TokenPolicy)
+class TokenPolicyAdmin(admin.ModelAdmin):
+    """One row: the longest lifetime of any API token. Saving it shortens the tokens that
+    would outlive it (api.tokens.token_policy_set)."""
+
+    fields = ["max_lifetime_days", "updated_at"]
+    readonly_fields = ["updated_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return super().has_add_permission(request) and not TokenPolicy.objects.exists()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        policy, shortened = tokens.token_policy_set(max_lifetime_days=obj.max_lifetime_days)
+        obj.pk = policy.pk
+        if shortened:
+            messages.info(
+                request,
+                _("%(count)d tokens now end sooner, within the new longest lifetime.")
+                % {"count": shortened},
+            )

@@ -34,6 +34,7 @@ from rest_framework import (
 )
 from rest_framework.settings import api_settings
 
+from api.authentication import TokenScopePermission
 from api.exceptions import PreconditionFailed
 from api.throttling import ThrottleFirst
 
@@ -221,7 +222,7 @@ class ActionPermission(permissions.BasePermission):
 
 
 class ApiViewSet(ThrottleFirst, viewsets.GenericViewSet):
-    permission_classes = [permissions.IsAuthenticated, ActionPermission]
+    permission_classes = [permissions.IsAuthenticated, TokenScopePermission, ActionPermission]
     filter_backends = [ApiFilterBackend, filters.SearchFilter, filters.OrderingFilter]
     perms: dict[str, str] = {}
     # Ids only in paths (no PHI in URLs), and within a 64-bit key: anything else is a 404

@@ -8,10 +8,22 @@ security page without being able to use them.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+class TokenScope(models.TextChoices):
+    READ = "read", _("Read only")
+    WRITE = "write", _("Read and write")
+
+
+class RevokedBecause(models.TextChoices):
+    BY_HAND = "by_hand", _("revoked")
+    PASSWORD_CHANGED = "password", _("ended by a password change")
+    SIGNED_OUT_EVERYWHERE = "sign_out", _("ended by signing out everywhere")
 
 
 class ApiTokenQuerySet(models.QuerySet):
@@ -39,9 +51,22 @@ class ApiToken(models.Model):
         related_name="+",
         verbose_name=_("created by"),
     )
+    scope = models.CharField(
+        _("may"),
+        max_length=8,
+        choices=TokenScope.choices,
+        default=TokenScope.READ,
+        help_text=_("A read-only token is refused (403) on anything that changes data."),
+    )
+    # A digest of the user's password hash when the token was made: a password change,
+    # by any route (the page, admin, `changepassword`), ends every older token.
+    password_fingerprint = models.CharField(max_length=64, editable=False, default="")
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_because = models.CharField(
+        _("why revoked"), max_length=12, choices=RevokedBecause.choices, blank=True
+    )
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -63,7 +88,37 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.name})"
 
     @property
+    def may_write(self) -> bool:
+        return self.scope == TokenScope.WRITE
+
+    @property
     def is_usable(self) -> bool:
         return self.revoked_at is None and (
             self.expires_at is None or self.expires_at > timezone.now()
         )
+
+
+class TokenPolicy(models.Model):
+    """The admin's rules for every API token (one row, edited in Django admin)."""
+
+    max_lifetime_days = models.PositiveSmallIntegerField(
+        _("longest lifetime (days)"),
+        default=365,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_(
+            "No token is made to last longer; lowering it shortens the tokens that already "
+            "exist at once."
+        ),
+    )
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("API token policy")
+        verbose_name_plural = _("API token policy")
+
+    def __str__(self) -> str:
+        return str(_("API tokens last at most %(days)d days")) % {"days": self.max_lifetime_days}
+
+    @classmethod
+    def current(cls) -> TokenPolicy:
+        return cls.objects.get_or_create(pk=1)[0]

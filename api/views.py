@@ -19,13 +19,17 @@ from api.forms import ApiTokenForm
 def api_token_create(request: HttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Give the token a name."))
+        problems = [
+            f"{form[name].label}: {' '.join(errors)}" for name, errors in form.errors.items()
+        ]
+        messages.error(request, " ".join(problems))
         return redirect("accounts:security")
     token, key = tokens.api_token_create(
         user=request.user,
         by=request.user,
         name=form.cleaned_data["name"],
-        lifetime_days=form.lifetime_days(),
+        lifetime_days=form.cleaned_data["lifetime"],
+        scope=form.cleaned_data["scope"],
     )
     # The only time the key exists outside the caller's hands: this no-store answer.
     return render(request, "api/token_created.html", {"token": token, "key": key})

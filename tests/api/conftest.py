@@ -9,7 +9,7 @@ from api.tokens import api_token_create
 
 
 def token_client(user) -> APIClient:
-    _token, key = api_token_create(user=user, by=user, name="test script")
+    _token, key = api_token_create(user=user, by=user, name="test script", scope="write")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     return client

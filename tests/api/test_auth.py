@@ -102,7 +102,8 @@ def test_users_revoke_only_their_own_tokens_and_admins_any(coordinator, coordina
 
 def test_the_security_page_creates_a_token_and_shows_the_key_once(coordinator_client, coordinator):
     response = coordinator_client.post(
-        reverse("accounts:api_token_create"), {"name": "EHR sync", "lifetime": "30"}
+        reverse("accounts:api_token_create"),
+        {"name": "EHR sync", "lifetime": "30", "scope": "read"},
     )
     assert response.status_code == 200
     key = response.context["key"]
@@ -133,7 +134,7 @@ def test_an_admin_makes_a_token_for_a_user_in_django_admin(client, admin_user, c
     client.force_login(admin_user)
     response = client.post(
         reverse("admin:api_apitoken_add"),
-        {"user": coordinator.pk, "name": "integration", "lifetime": "90"},
+        {"user": coordinator.pk, "name": "integration", "lifetime": "90", "scope": "read"},
     )
     assert response.status_code == 200, response.content[:500]
     token = ApiToken.objects.get(user=coordinator)

@@ -60,7 +60,7 @@ def token(admin_user, coordinator, case_manager, patient):
     )
     PriorAuthorisationFactory(patient=patient, coverage=CoverageFactory(patient=patient))
     BenefitApplicationFactory(patient=patient, case_manager=case_manager)
-    return api_token_create(user=admin_user, by=admin_user, name="schemathesis")[1]
+    return api_token_create(user=admin_user, by=admin_user, name="schemathesis", scope="write")[1]
 
 
 @pytest.fixture(autouse=True)

@@ -235,7 +235,7 @@ def test_api_token_requests_record_the_tokens_user(client, coordinator, patient)
     from api.tokens import api_token_create
 
     task = TaskFactory(patient=patient, assignee=coordinator)
-    _token, key = api_token_create(user=coordinator, by=coordinator, name="script")
+    _token, key = api_token_create(user=coordinator, by=coordinator, name="script", scope="write")
     response = client.post(
         reverse("api:task-transition", args=[task.pk]),
         {"to": "accepted", "version": task.version},
