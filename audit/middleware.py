@@ -1,4 +1,5 @@
-"""One audit row per signed-in request, written after the view has answered.
+"""One audit row per signed-in request, written when the view has answered (for a write,
+in the same transaction as the change).
 
 Every patient the request loaded through the access functions gets its own row, so a
 patient's trail lists every look. Requests to a few non-PHI routes are not recorded.
@@ -9,6 +10,7 @@ HistoryContextMiddleware names the request in the field history the triggers wri
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from pghistory.middleware import HistoryMiddleware
 
@@ -38,13 +40,32 @@ class AuditMiddleware:
             return self.get_response(request)
         audit = context.begin()
         try:
-            response = self.get_response(request)
-            user = getattr(request, "user", None)
-            if user is not None and user.is_authenticated and not audit.skip:
-                self._write(request, response, audit)
+            if request.method in READ_METHODS:
+                response = self.get_response(request)
+                self._record(request, response, audit)
+                return response
+            # A write and its audit row commit together or not at all: the request runs
+            # in one transaction (the views' own atomic blocks become savepoints in it),
+            # the row is written inside it, and an answer of 500 rolls the change back
+            # before its row (a failed attempt, changing nothing) is written. A commit
+            # that fails raises here: nothing of the request is kept.
+            with transaction.atomic():
+                response = self.get_response(request)
+                failed = response.status_code >= 500
+                if failed:
+                    transaction.set_rollback(True)
+                else:
+                    self._record(request, response, audit)
+            if failed:
+                self._record(request, response, audit)
             return response
         finally:
             context.end()
+
+    def _record(self, request, response, audit: context.RequestAudit) -> None:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not audit.skip:
+            self._write(request, response, audit)
 
     def _write(
         self, request: HttpRequest, response: HttpResponse, audit: context.RequestAudit
