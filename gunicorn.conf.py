@@ -1,7 +1,8 @@
 """gunicorn settings for CareHub (docker-compose, `make bench`).
 
 Sync workers, one per core (PERFORMANCE.md: more workers than cores is slower here).
-The access log records the path without its query string: search terms can be names.
+The access log records the path without its query string (search terms can be names) and
+with bearer credentials masked (carehub/gunicorn_logging.py).
 """
 
 import multiprocessing
@@ -19,6 +20,9 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "50000"))
 max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+# Masks bearer credentials (the receiving service's signed link is one, in the path) in
+# every access-log atom and error-log line.
+logger_class = "carehub.gunicorn_logging.CredentialMaskingLogger"
 # Whose X-Forwarded-Proto gunicorn believes: with TRUSTED_PROXY_COUNT set (the one
 # setting CareHub's client address, rate limits and sign-in lockout read too), the proxy
 # in front, wherever it runs in the deployment network; otherwise only this host.

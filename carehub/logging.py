@@ -7,6 +7,51 @@ import re
 import traceback
 
 _QUERY = re.compile(r"\?[^\s\"]*")
+# Bearer credentials that can appear in a logged line: the receiving service's signed
+# link (the path segment after /respond/), an API token (``chk_...``) and whatever follows
+# "Bearer" in a quoted header. Each is replaced by an ellipsis, its prefix kept.
+_CREDENTIALS = re.compile(
+    r"(?P<keep>/respond/|\bBearer\s+)[^/\s\"'?#,;]+|\bchk_[A-Za-z0-9_\-]+", re.IGNORECASE
+)
+
+
+def strip_query_string(text: str) -> str:
+    """``text`` with every query string in it cut to "?…"."""
+    return _QUERY.sub("?…", text)
+
+
+def mask_credentials(text: str) -> str:
+    """``text`` with every bearer credential in it replaced by an ellipsis."""
+    return _CREDENTIALS.sub(lambda m: (m.group("keep") or "chk_") + "…", text)
+
+
+def _masked(value):
+    return mask_credentials(value) if isinstance(value, str) else value
+
+
+class MaskCredentials(logging.Filter):
+    """A bearer credential never reaches a log: masked in the message, its arguments
+    (Django's "Forbidden (CSRF cookie not set.): /referrals/respond/<token>/", "Not Found:
+    <path>", the development server's request line), the attached request (kept as its
+    masked path) and the formatted traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = mask_credentials(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_masked(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: _masked(value) for key, value in record.args.items()}
+        request = getattr(record, "request", None)
+        if request is not None and hasattr(request, "META"):
+            record.request = mask_credentials(request.path)
+        elif isinstance(request, str):
+            record.request = mask_credentials(request)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_credentials(record.exc_text)
+        return True
 
 
 class StripQueryStrings(logging.Filter):

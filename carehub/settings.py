@@ -327,6 +327,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The worker and beat log through LOGGING's filtered handler (no query strings, no
+# database error messages, no credentials) instead of replacing it with their own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Caches ------------------------------------------------------------------------------
 # ``throttle`` holds the API's request counters (api/throttling.py): in process memory by
@@ -489,16 +492,23 @@ LOGGING = {
     "filters": {
         "strip_query_strings": {"()": "carehub.logging.StripQueryStrings"},
         "withhold_database_errors": {"()": "carehub.logging.WithholdDatabaseErrorMessages"},
+        "mask_credentials": {"()": "carehub.logging.MaskCredentials"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["strip_query_strings", "withhold_database_errors"],
+            # Order matters: the database filter writes the traceback text, then
+            # credentials are masked in everything, that text included.
+            "filters": ["strip_query_strings", "withhold_database_errors", "mask_credentials"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Django's defaults give "django" a handler of its own (unfiltered, DEBUG only) and
+        # mail to ADMINS (with the request): replaced by the filtered handler alone.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "py.warnings": {"handlers": ["console"], "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         # The development server's access log, through the filtered handler.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},

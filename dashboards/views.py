@@ -4,7 +4,6 @@ render."""
 
 from __future__ import annotations
 
-import csv
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from audit import context as audit_context
 from audit.models import AuditAction
+from carehub import csv_safe
 from carehub.refusals import refusal_shown_on
 from careplans.selectors import end_of_local_day
 from dashboards import freshness, pages
@@ -121,7 +121,7 @@ def caseload_export(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv")
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="caseload-{stamp}.csv"'
-    writer = csv.writer(response)
+    writer = csv_safe.writer(response)
     writer.writerows(pages.csv_rows(review))
     return response
 

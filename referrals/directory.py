@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
+from carehub import csv_safe
 from directory.legacy import app_models, mirror_listings
 from referrals.models import Organization, Service, ServiceCategory
 
@@ -166,7 +167,8 @@ def _rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
             # yes/no column reads as yes).
             yield start, {"__error__": _("fewer values than columns")}
         else:
-            yield start, {key: value.strip() for key, value in row.items()}
+            # An export's guarded cell (a phone number "+1 ...") reads back as it was.
+            yield start, {key: csv_safe.unguard(value.strip()) for key, value in row.items()}
 
 
 @dataclass
@@ -338,7 +340,7 @@ def hsds_sync(services: Iterable[Service]) -> None:
 
 def directory_export_csv(services: Iterable[Service], out) -> None:
     """Write ``services`` (with their organisation selected) as import-ready CSV."""
-    writer = csv.writer(out)
+    writer = csv_safe.writer(out)
     writer.writerow(COLUMNS)
     for service in services:
         organization = service.organization

@@ -151,9 +151,8 @@ def export_rows(referrals: QuerySet[Referral]) -> Iterator[list]:
 
 
 def _cell(value) -> str:
-    """Text a spreadsheet will not run as a formula (CSV injection)."""
-    text = str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """A cell as text (carehub.csv_safe.writer guards it when it is written)."""
+    return str(value)
 
 
 def patient_section(request: HttpRequest, patient) -> Section | None:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import logging
 
 from django.conf import settings
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from api.throttling import ReferralLinkThrottle
 from audit import context as audit_context
 from audit.models import AuditAction
+from carehub import csv_safe
 from carehub.client_address import client_address
 from carehub.refusals import refusal_shown_on
 from patients.permissions import access_patient
@@ -88,7 +88,7 @@ def referral_export(request: HttpRequest) -> StreamingHttpResponse:
         def write(self, value):
             return value
 
-    writer = csv.writer(Echo())
+    writer = csv_safe.writer(Echo())
     response = StreamingHttpResponse(
         (writer.writerow(row) for row in export_rows(filterset.qs)), content_type="text/csv"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import subprocess
 import sys
@@ -360,3 +361,20 @@ def test_the_command_exits_1_on_a_file_it_cannot_read(tmp_path):
     )
     assert result.returncode == 1
     assert "Cannot read" in result.stderr and "No such file" in result.stderr
+
+
+def test_the_export_writes_formulas_as_text_and_reads_them_back_as_they_were(client, admin_user):
+    organization = OrganizationFactory(name='=HYPERLINK("http://evil.example","Open")')
+    ServiceFactory(organization=organization, name="@SUM(1+1)", phone="+1 413 555 0101")
+    client.force_login(admin_user)
+    response = client.get(reverse("admin:referrals_service_export"))
+    assert response.status_code == 200
+    exported = response.content.decode()
+    row = next(csv.DictReader(io.StringIO(exported)))
+    assert row["organization"] == '\'=HYPERLINK("http://evil.example","Open")'
+    assert row["name"] == "'@SUM(1+1)"
+    assert row["phone"] == "'+1 413 555 0101"
+    # Imported back unchanged: the guard is not taken for part of the value.
+    result = run(exported)
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 1)
+    assert Service.objects.get().phone == "+1 413 555 0101"
