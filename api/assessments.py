@@ -12,7 +12,15 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.base import ApiFilterSet, ApiViewSet, IdField, IdFilter, ReadSerializer, ScopedSerializer
+from api.base import (
+    ApiFilterSet,
+    ApiViewSet,
+    IdField,
+    IdFilter,
+    InputSerializer,
+    ReadSerializer,
+    ScopedSerializer,
+)
 from api.pagination import CursorPagination
 from assessments import services
 from assessments.models import (
@@ -152,7 +160,7 @@ class AssessmentSerializer(ReadSerializer):
         ]  # fmt: skip
 
 
-class AnswerInputSerializer(serializers.Serializer):
+class AnswerInputSerializer(InputSerializer):
     question = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     option = serializers.IntegerField(
         min_value=1, max_value=2**63 - 1, help_text="One of the question's options."
@@ -292,7 +300,7 @@ class IdentifiedNeedSerializer(ReadSerializer):
         ]  # fmt: skip
 
 
-class NeedAddressSerializer(serializers.Serializer):
+class NeedAddressSerializer(InputSerializer):
     """Both left out (or null): nothing addresses the need any more."""
 
     care_plan_need = IdField(
@@ -321,7 +329,7 @@ class NeedAddressSerializer(serializers.Serializer):
             )
 
 
-class NeedResolveSerializer(serializers.Serializer):
+class NeedResolveSerializer(InputSerializer):
     """The referral or goal that resolved the need, or a note saying how."""
 
     referral = IdField(

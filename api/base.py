@@ -67,21 +67,108 @@ class IdFilter(django_filters.NumberFilter):
 
 @extend_schema_field(ID_SCHEMA)
 class IdField(relations.PrimaryKeyRelatedField):
-    """A related record's id in a body: a JSON whole number (or its digits as a string),
-    never a float, which DRF's field would truncate (1.5 naming record 1), nor a bool."""
-
-    _DIGITS = re.compile(r"[0-9]{1,19}")
+    """A related record's id in a body: a JSON whole number, as the schema says; never a
+    string of digits, a float (which DRF's field would truncate: 1.5 naming record 1) nor
+    a bool."""
 
     def to_internal_value(self, data):
-        is_int = isinstance(data, int) and not isinstance(data, bool)
-        if not is_int and not (isinstance(data, str) and self._DIGITS.fullmatch(data)):
+        if not isinstance(data, int) or isinstance(data, bool):
             self.fail("incorrect_type", data_type=type(data).__name__)
-        if int(data) > MAX_ID:
-            self.fail("does_not_exist", pk_value=int(data))
-        return super().to_internal_value(int(data))
+        if data > MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
 
 
-class WriteModelSerializer(serializers.ModelSerializer):
+_NUMBER = (int, float)
+
+
+def json_type_error(field: serializers.Field, value: Any) -> str | None:
+    """Why a body's ``value`` is not of the JSON type the schema gives ``field``, or None.
+    DRF converts before it validates: 12 is the text "12", "5" the integer 5, "yes" true.
+    The schema says a string, an integer, a boolean; so does the API. (None, a nested
+    serializer and a record id are left to the field.)"""
+    if value is None or isinstance(field, (serializers.BaseSerializer, relations.RelatedField)):
+        return None
+    if isinstance(field, serializers.BooleanField):
+        ok = isinstance(value, bool)
+    elif isinstance(field, serializers.IntegerField):
+        ok = not isinstance(value, bool) and (
+            isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        )
+    elif isinstance(field, (serializers.FloatField, serializers.DecimalField)):
+        ok = isinstance(value, _NUMBER) and not isinstance(value, bool)
+    elif isinstance(field, serializers.MultipleChoiceField):
+        ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+    elif isinstance(field, serializers.ChoiceField):
+        ok = isinstance(value, str) or not all(isinstance(key, str) for key in field.choices)
+    elif isinstance(
+        field,
+        (serializers.CharField, serializers.DateField, serializers.DateTimeField),
+    ):
+        ok = isinstance(value, str)
+    elif isinstance(field, serializers.ListField):
+        if not isinstance(value, list):
+            return None  # DRF's own "Expected a list of items"
+        for item in value:
+            error = json_type_error(field.child, item)
+            if error is not None:
+                return error
+        return None
+    else:
+        return None
+    if ok:
+        return None
+    return _("Expected %(type)s, got %(got)s.") % {
+        "type": _json_type_name(field),
+        "got": _JSON_NAMES.get(type(value), _("an object")),
+    }
+
+
+_JSON_NAMES = {
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+    str: "a string",
+    list: "a list",
+    dict: "an object",
+}
+
+
+def _json_type_name(field: serializers.Field) -> str:
+    if isinstance(field, serializers.BooleanField):
+        return _("true or false")
+    if isinstance(field, serializers.IntegerField):
+        return _("a whole number")
+    if isinstance(field, (serializers.FloatField, serializers.DecimalField)):
+        return _("a number")
+    if isinstance(field, serializers.MultipleChoiceField):
+        return _("a list of strings")
+    return _("a string")
+
+
+class StrictInput:
+    """A serializer that takes a JSON body as the schema types it (json_type_error): a
+    value of another type is a field error, not converted. Every input serializer is one
+    (InputSerializer, WriteModelSerializer), nested ones too."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            errors = {}
+            for field in self._writable_fields:
+                if field.field_name in data:
+                    error = json_type_error(field, data[field.field_name])
+                    if error is not None:
+                        errors[field.field_name] = [error]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class InputSerializer(StrictInput, serializers.Serializer):
+    """A request body that is not built from a model."""
+
+
+class WriteModelSerializer(StrictInput, serializers.ModelSerializer):
     """Input built from a model: its foreign keys (from Meta.fields) take ids strictly."""
 
     serializer_related_field = IdField
@@ -451,7 +538,7 @@ def _is_iso(output_format) -> bool:
     return isinstance(output_format, str) and output_format.lower() == ISO_8601
 
 
-class ScopedSerializer(serializers.Serializer):
+class ScopedSerializer(InputSerializer):
     """Input whose related ids are limited to the caller's scope: ``scope(user)`` sets the
     fields' querysets, so an id outside it reads "does not exist", like one never issued."""
 
@@ -468,7 +555,7 @@ class ScopedSerializer(serializers.Serializer):
         raise NotImplementedError
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(InputSerializer):
     """POST .../{id}/transition: the target state and why (some moves need a reason)."""
 
     to = serializers.CharField(max_length=32)

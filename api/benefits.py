@@ -17,6 +17,7 @@ from api.base import (
     ApiViewSet,
     IdField,
     IdFilter,
+    InputSerializer,
     ReadSerializer,
     ScopedSerializer,
     TransitionSerializer,
@@ -156,11 +157,11 @@ class BenefitApplicationTransitionSerializer(TransitionSerializer):
     )
 
 
-class DocumentAddSerializer(serializers.Serializer):
+class DocumentAddSerializer(InputSerializer):
     name = serializers.CharField(max_length=200)
 
 
-class DocumentMarkSerializer(serializers.Serializer):
+class DocumentMarkSerializer(InputSerializer):
     received = serializers.BooleanField(help_text="Received (true) or missing again (false).")
     received_on = serializers.DateField(
         required=False, allow_null=True, default=None, help_text="Today when left out."

@@ -15,6 +15,7 @@ from api.base import (
     ApiViewSet,
     IdField,
     IdFilter,
+    InputSerializer,
     ReadSerializer,
     ScopedSerializer,
     TransitionSerializer,
@@ -39,7 +40,7 @@ from patients.selectors import patients_visible_to, team_staff
 # --- Care plans -----------------------------------------------------------------------------
 
 
-class NeedSerializer(serializers.Serializer):
+class NeedSerializer(InputSerializer):
     category = serializers.ChoiceField(choices=NeedCategory.choices)
     description = serializers.CharField(max_length=255)
 

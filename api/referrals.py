@@ -18,6 +18,7 @@ from api.base import (
     ApiViewSet,
     IdField,
     IdFilter,
+    InputSerializer,
     ReadSerializer,
     ScopedSerializer,
     TransitionSerializer,
@@ -177,7 +178,7 @@ class ContactLogEntrySerializer(ReadSerializer):
         ]  # fmt: skip
 
 
-class ContactLogWriteSerializer(serializers.Serializer):
+class ContactLogWriteSerializer(InputSerializer):
     channel = serializers.ChoiceField(choices=ContactChannel.choices)
     direction = serializers.ChoiceField(choices=ContactDirection.choices)
     contact_name = serializers.CharField(

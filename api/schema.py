@@ -13,12 +13,15 @@ with versions and pages:
 
 from __future__ import annotations
 
+import zoneinfo
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import force_instance, is_list_serializer, is_serializer
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from accounts.models import validate_time_zone
 from api.base import IF_MATCH
 
 
@@ -88,6 +91,31 @@ def _has_version(serializer) -> bool:
 
 
 class CareHubAutoSchema(AutoSchema):
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        # A list of records that may not be empty (many=True, allow_empty=False) says so
+        # (drf-spectacular gives ListField's bounds, not a nested list's).
+        if (
+            is_list_serializer(field)
+            and not field.read_only
+            and schema.get("type") == "array"
+            and field.allow_empty is False
+        ):
+            schema.setdefault("minItems", 1)
+        # A decimal taken as a JSON number has at most its decimal places.
+        if (
+            isinstance(field, serializers.DecimalField)
+            and not field.read_only
+            and field.decimal_places is not None
+            and schema.get("type") == "number"
+        ):
+            schema.setdefault("multipleOf", float(f"1e-{field.decimal_places}"))
+        # A time zone is one of the IANA zones this server knows (or blank where allowed).
+        if validate_time_zone in getattr(field, "validators", ()) and "enum" not in schema:
+            blank = [""] if getattr(field, "allow_blank", False) else []
+            schema["enum"] = [*blank, *sorted(zoneinfo.available_timezones())]
+        return schema
+
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
         if (

@@ -16,6 +16,7 @@ from api.base import (
     ApiViewSet,
     IdField,
     IdFilter,
+    InputSerializer,
     ReadSerializer,
     ScopedSerializer,
     TransitionSerializer,
@@ -59,6 +60,10 @@ class TaskCreateSerializer(ScopedSerializer, WriteModelSerializer):
     class Meta:
         model = Task
         fields = ["patient", *services.TASK_FIELDS]
+        # A task repeats every 1 or more days or weeks, 1 or more times in all (0 would
+        # be a repeating task without a unit, which the database refuses); left out or
+        # null, it does not repeat.
+        extra_kwargs = {"repeat_every": {"min_value": 1}, "repeat_count": {"min_value": 1}}
 
     def scope(self, user) -> None:
         self.fields["patient"].queryset = patients_visible_to(user)
@@ -66,7 +71,7 @@ class TaskCreateSerializer(ScopedSerializer, WriteModelSerializer):
         self.fields["goal"].queryset = goals_visible_to(user)
 
 
-class TaskRescheduleSerializer(serializers.Serializer):
+class TaskRescheduleSerializer(InputSerializer):
     due_at = serializers.DateTimeField(help_text="The new due time (an open task only).")
     version = serializers.IntegerField(
         required=False, min_value=1, help_text="The version you loaded (or If-Match)."
