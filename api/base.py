@@ -37,6 +37,7 @@ from rest_framework.settings import api_settings
 from api.authentication import TokenScopePermission
 from api.exceptions import PreconditionFailed
 from api.throttling import ThrottleFirst
+from audit import context as audit_context
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -326,7 +327,10 @@ class ApiViewSet(ThrottleFirst, viewsets.GenericViewSet):
     def paginate_queryset(self, queryset):
         if self.paginator is not None:
             check_page_parameters(self.request, self.paginator)
-        return super().paginate_queryset(queryset)
+        page = super().paginate_queryset(queryset)
+        # Every patient of the page is in the request's audit row.
+        audit_context.note_listed(page if page is not None else ())
+        return page
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

@@ -51,6 +51,13 @@ class PatientAuditMixin(CareTeamScopeMixin):
             self.note_audited(obj)
         return obj
 
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        # Every patient the list shows, in the request's audit row. Reading the page here
+        # fills its queryset's cache: the template shows the same rows, read once.
+        audit_context.note_listed(changelist.result_list, paths=self.patient_paths or None)
+        return changelist
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         self.note_audited(obj)  # an added record has its id (and maybe its patient) only now
@@ -143,6 +150,8 @@ class PatientFilter(InputFilter):
             return queryset
         if not value.isdigit():
             return queryset.none()
+        if self.field == "patient_id":  # the audit trail: the lists that showed them too
+            return queryset.for_patient(int(value))
         return queryset.filter(**{self.field: int(value)})
 
 
@@ -167,9 +176,20 @@ class HistoryUserFilter(InputFilter):
 @admin.register(AuditEvent)
 class AuditEventAdmin(CareTeamScopeMixin, ReadOnlyAdmin):
     """Read-only: the trail cannot be changed or deleted through admin. A staff user who
-    is not an admin sees the rows of their teams' patients (and rows of no patient)."""
+    is not an admin sees the rows of their teams' patients and rows of no patient, but no
+    list's row (its patients may be of any team: their trail pages show them)."""
 
     patient_paths = ("patient",)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if not request.user.is_admin:
+            queryset = queryset.filter(patient_ids=[])
+        return queryset
+
+    @admin.display(description=_("patients listed"))
+    def listed(self, obj) -> int:
+        return len(obj.patient_ids)
 
     list_display = [
         "occurred_at",
@@ -177,6 +197,7 @@ class AuditEventAdmin(CareTeamScopeMixin, ReadOnlyAdmin):
         "action",
         "outcome",
         "patient_id",
+        "listed",
         "object_type",
         "object_id",
         "route",
@@ -191,7 +212,7 @@ class AuditEventAdmin(CareTeamScopeMixin, ReadOnlyAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         if search_term.isdigit():
-            return queryset.filter(patient_id=int(search_term)) | queryset.filter(
+            return queryset.for_patient(int(search_term)) | queryset.filter(
                 object_id=search_term
             ), False
         return super().get_search_results(request, queryset, search_term)

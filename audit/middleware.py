@@ -1,8 +1,10 @@
 """One audit row per signed-in request, written when the view has answered (for a write,
 in the same transaction as the change).
 
-Every patient the request loaded through the access functions gets its own row, so a
-patient's trail lists every look. Requests to a few non-PHI routes are not recorded.
+Every patient the request showed is in its row: the one patient a page is about
+(``patient``), or every patient a list, export or search showed (``patient_ids``), noted
+by the access functions and by the lists (audit.context.note_listed), so a patient's
+trail lists every look. Requests to a few non-PHI routes are not recorded.
 
 HistoryContextMiddleware names the request in the field history the triggers write.
 """
@@ -64,11 +66,14 @@ class AuditMiddleware:
 
     def _record(self, request, response, audit: context.RequestAudit) -> None:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not audit.skip:
-            self._write(request, response, audit)
+        signed_in = user is not None and user.is_authenticated
+        # Without a user, a request is recorded when it showed a patient (the receiving
+        # service's signed link).
+        if (signed_in or audit.patient_ids) and not audit.skip:
+            self._write(request, response, audit, user if signed_in else None)
 
     def _write(
-        self, request: HttpRequest, response: HttpResponse, audit: context.RequestAudit
+        self, request: HttpRequest, response: HttpResponse, audit: context.RequestAudit, user
     ) -> None:
         route = _route(request)
         if route in UNAUDITED_ROUTES:
@@ -82,8 +87,8 @@ class AuditMiddleware:
         else:
             action = AuditAction.CHANGE
         common = {
-            "actor": request.user,
-            "actor_username": request.user.get_username()[:150],
+            "actor": user,
+            "actor_username": user.get_username()[:150] if user is not None else "",
             "action": action,
             "outcome": _outcome(response.status_code),
             "object_type": audit.object_type,
@@ -92,15 +97,13 @@ class AuditMiddleware:
             "method": request.method[:8],
             "status_code": response.status_code,
             "ip_address": client_address(request),
+            "detail": audit.detail,
         }
-        if len(audit.patient_ids) > 1:
-            AuditEvent.objects.bulk_create(
-                [AuditEvent(patient_id=pid, **common) for pid in audit.patient_ids]
-            )
-        else:
-            # One row: a single INSERT, without bulk_create's transaction around it.
-            patient_id = audit.patient_ids[0] if audit.patient_ids else None
-            AuditEvent.objects.create(patient_id=patient_id, **common)
+        # One row, whatever the request showed: the patient a page is about, or the
+        # patients a list, export or search showed (AuditEventQuerySet.for_patient).
+        patient_id = audit.patient_ids[0] if len(audit.patient_ids) == 1 else None
+        listed = audit.patient_ids if len(audit.patient_ids) > 1 else []
+        AuditEvent.objects.create(patient_id=patient_id, patient_ids=listed, **common)
 
 
 class HistoryContextMiddleware(HistoryMiddleware):

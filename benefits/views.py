@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from audit import context as audit_context
 from benefits import services, transitions
 from benefits.forms import (
     ApplicationCreateForm,
@@ -323,4 +324,13 @@ def casework(request: HttpRequest) -> HttpResponse:
     """The case manager's benefits and programs view across their teams."""
     if not request.user.has_perm("benefits.view_casework"):
         raise PermissionDenied
-    return render(request, "benefits/casework.html", {"work": casework_for(request.user)})
+    work = casework_for(request.user)
+    for rows in (
+        work.open_applications,
+        work.renewals_due,
+        work.authorisations_expiring,
+        work.low_attendance,
+        work.high_needs,
+    ):
+        audit_context.note_listed(rows)
+    return render(request, "benefits/casework.html", {"work": work})

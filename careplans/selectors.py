@@ -193,6 +193,7 @@ def my_tasks(
         .order_by("due_at", "pk")
     )
     shown.object_list = rows
+    audit_context.note_listed(rows)
     return MyTasks(
         overdue=[t for t in rows if t.due_at < now],
         today=[t for t in rows if now <= t.due_at < midnight],

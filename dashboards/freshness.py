@@ -32,6 +32,7 @@ from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString
 
+from audit import context as audit_context
 from dashboards.models import TeamChange
 
 CACHE_ALIAS = "dashboards"
@@ -108,10 +109,15 @@ def kept(
     if key is None:
         return draw()
     cache = caches[CACHE_ALIAS]
-    html = cache.get(key)
-    if html is None:
+    kept_body = cache.get(key)
+    if isinstance(kept_body, tuple):
+        html, shown = kept_body
+        # The patients the body shows are in this request's audit row too.
+        audit_context.note_patients(shown)
+        return html
+    with audit_context.collecting() as shown:
         html = draw()
-        cache.set(key, html)
+    cache.set(key, (html, list(shown)))
     return html
 
 

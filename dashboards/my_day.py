@@ -80,6 +80,7 @@ def _referral_rows(referrals, *, now: datetime.datetime, when: str) -> list[dict
         rows.append(
             {
                 "url": reverse("referrals:detail", args=[referral.pk]),
+                "patient_id": referral.patient_id,
                 "patient_url": reverse("patients:detail", args=[referral.patient_id]),
                 "patient": referral.patient.full_name,
                 "recipient": referral.recipient_label,
@@ -206,6 +207,7 @@ def _patient_rows(patients, *, now, last_contact=False) -> list[dict]:
     rows = []
     for patient in patients:
         row = {
+            "patient_id": patient.pk,
             "url": reverse("patients:detail", args=[patient.pk]),
             "name": f"{patient.family_name}, {patient.given_name}",
             "mrn": patient.mrn,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from django.http import HttpRequest
 
 from accounts.models import User
+from audit import context as audit_context
 
 
 @dataclass(frozen=True)
@@ -70,4 +71,6 @@ def sections_for(request: HttpRequest, day: Day) -> list[DaySection]:
             found.append(result)
         elif result:
             found.extend(result)
+    for section in found:  # every patient the page shows, in its audit row
+        audit_context.note_listed(section.rows)
     return found

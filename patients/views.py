@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from audit import context as audit_context
 from carehub.refusals import refusal_shown_on
 from patients import searches, services
 from patients.forms import (
@@ -37,6 +38,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         capped_ordering=filterset.broad_search_ordering,
         rows_by_id=(lambda ids: patients.filter(pk__in=ids)) if filterset.searching else None,
     ).get_page(request.GET.get("page"))
+    audit_context.note_page(page)
     page_query = searches.page_query(data, key)
     if request.method == "POST" and not request.htmx:
         # Post, then redirect: reloading the page does not post again.

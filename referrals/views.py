@@ -63,6 +63,7 @@ def _filtered(request: HttpRequest):
 def referral_list(request: HttpRequest) -> HttpResponse:
     filterset = _filtered(request)
     page = Paginator(filterset.qs, settings.CAREHUB_PAGE_SIZE).get_page(request.GET.get("page"))
+    audit_context.note_page(page)
     page_query = request.GET.copy()
     page_query.pop("page", None)
     template = "referrals/partials/_list_results.html" if request.htmx else "referrals/list.html"
@@ -83,6 +84,10 @@ def referral_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered list as CSV, streamed; the same scope and filters as the page."""
     filterset = _filtered(request)
     audit_context.note_action(AuditAction.EXPORT)
+    # Every patient the file holds, in the export's row (one query for their ids).
+    audit_context.note_patients(
+        filterset.qs.order_by().values_list("patient_id", flat=True).distinct()
+    )
 
     class Echo:
         def write(self, value):
@@ -432,6 +437,10 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
             kind=ReferralEventKind.LINK_OPENED,
             remote_addr=client_address(request),
         )
+    # The page shows the service who the referral is about: in the patient's trail.
+    audit_context.note_patient(referral.patient_id)
+    audit_context.note_object(referral)
+    audit_context.note_detail(by="referral response link")
     context = letter_context(referral, with_link=False)
     context.update(form=form, moves=[(m, S(m).label) for m in link_moves(referral)])
     return render(request, "referrals/respond.html", context, status=400 if form.errors else 200)

@@ -4,6 +4,7 @@ patient, action and date."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.urls import reverse
 
@@ -261,3 +262,25 @@ def test_every_admin_of_a_model_that_leads_to_a_patient_notes_the_patient():
         and not isinstance(model_admin, PatientAuditMixin)
     ]
     assert missing == []
+
+
+def test_the_audit_list_finds_the_lists_that_showed_a_patient(
+    client, admin_user, coordinator, coordinator_client, patient, team_a
+):
+    """A list's row (patients listed, no one patient) is found by each patient it showed;
+    a staff user who is not an admin does not see lists' rows (their patients may be of
+    any team: the patient's trail page shows them)."""
+    second = PatientFactory(care_team=team_a)
+    coordinator_client.get(reverse("api:patient-list"))
+    listed = AuditEvent.objects.get(route="api:patient-list")
+    assert listed.patient_id is None and {patient.pk, second.pk} <= set(listed.patient_ids)
+    client.force_login(admin_user)
+    changelist = reverse("admin:audit_auditevent_changelist")
+    for query in ({"patient": str(second.pk)}, {"q": str(second.pk)}):
+        assert listed.pk in shown(client.get(changelist, query)), query
+    coordinator.is_staff = True
+    coordinator.save(update_fields=["is_staff"])
+    coordinator.user_permissions.add(Permission.objects.get(codename="view_auditevent"))
+    coordinator_client.force_login(coordinator)
+    response = coordinator_client.get(changelist)
+    assert response.status_code == 200 and listed.pk not in shown(response)

@@ -213,3 +213,16 @@ def test_off_by_setting(coordinator_client, overdue_task, settings):
     settings.CAREHUB_DASHBOARD_CACHE = False
     _warm(coordinator_client)
     assert _draws(coordinator_client)[1] > 7
+
+
+def test_a_kept_dashboard_still_puts_its_patients_in_their_trail(
+    coordinator_client, overdue_task, patient
+):
+    from audit.models import AuditEvent
+
+    _warm(coordinator_client)
+    since = AuditEvent.objects.order_by("-pk").first().pk
+    page, count = _draws(coordinator_client)  # from the cache: no section's query ran
+    assert "Call the pharmacy" in page and count <= 7
+    row = AuditEvent.objects.get(pk__gt=since)
+    assert row.route == "dashboards:my_day" and row.patient_id == patient.pk
