@@ -49,6 +49,7 @@ IF_MATCH = OpenApiParameter(
 )
 _ETAG = re.compile(r'(?:W/)?"(\d{1,9})"')
 MAX_ID = 2**63 - 1  # a 64-bit key
+MAX_PAGE = 10**18 - 1  # a page number of at most 18 digits
 # What the schema says of a record id in a filter or a body: the ids CareHub can issue.
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
@@ -290,7 +291,7 @@ def check_page_parameters(request, paginator) -> None:
         values = request.query_params.getlist(name)
         if len(values) > 1:
             errors[name] = [_("Send one value.")]
-        elif not re.fullmatch(r"[0-9]{1,18}", values[0]) or int(values[0]) < 1:
+        elif not re.fullmatch(r"[0-9]{1,18}", values[0]) or int(values[0]) < 1:  # MAX_PAGE
             errors[name] = [_("Enter a whole number of at least 1.")]
         elif maximum is not None and int(values[0]) > maximum:
             errors[name] = [

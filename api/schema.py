@@ -8,7 +8,10 @@ with versions and pages:
 - a write whose body takes ``version`` also takes ``If-Match`` (ApiViewSet.expected_version);
 - an answer holding one record with a ``version`` carries its ``ETag`` (ApiViewSet);
 - ``page_size`` is 1 to the paginator's maximum and ``page`` at least 1 (else 400,
-  api.base.check_page_parameters).
+  api.base.check_page_parameters);
+- every answer holding a record links to the operations on that record (OpenAPI links,
+  ``add_record_links``): its read, change and moves with its id, and its ETag as the
+  If-Match they take.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_seri
 from rest_framework import serializers
 
 from accounts.models import validate_time_zone
-from api.base import IF_MATCH
+from api.base import IF_MATCH, MAX_PAGE
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -110,6 +113,18 @@ class CareHubAutoSchema(AutoSchema):
             and schema.get("type") == "number"
         ):
             schema.setdefault("multipleOf", float(f"1e-{field.decimal_places}"))
+        # A text that may not be blank is read without its outer whitespace: it must hold
+        # something else ("  " is blank).
+        if (
+            isinstance(field, serializers.CharField)
+            and not field.read_only
+            and not field.allow_blank
+            and field.trim_whitespace
+            and schema.get("type") == "string"
+            and "enum" not in schema
+            and "format" not in schema
+        ):
+            schema.setdefault("pattern", r"\S")
         # A time zone is one of the IANA zones this server knows (or blank where allowed).
         if validate_time_zone in getattr(field, "validators", ()) and "enum" not in schema:
             blank = [""] if getattr(field, "allow_blank", False) else []
@@ -136,7 +151,7 @@ class CareHubAutoSchema(AutoSchema):
             if name == getattr(paginator, "page_size_query_param", None):
                 schema.update(minimum=1, maximum=paginator.max_page_size)
             elif name == getattr(paginator, "page_query_param", None):
-                schema.update(minimum=1)
+                schema.update(minimum=1, maximum=MAX_PAGE)
         return parameters
 
     def _get_response_for_code(
@@ -175,3 +190,49 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "description": "An API token from Security > API tokens: "
             "`Authorization: Bearer chk_...`.",
         }
+
+
+_METHODS = ("get", "post", "patch", "put", "delete")
+
+
+def add_record_links(result, generator, request, public):
+    """drf-spectacular postprocessing hook: OpenAPI links from each answer holding a record
+    (the list's first, a create's, a read's, a change's or a move's) to every operation
+    on that record: ``/x/{id}/`` and the paths under it that take no other parameter. The
+    id comes from the answer's body; If-Match, where the target takes it, from its ETag."""
+    paths = result.get("paths", {})
+    for record_path in [p for p in paths if p.endswith("/{id}/")]:
+        collection = record_path[: -len("{id}/")]
+        targets = [
+            (operation["operationId"], _takes_if_match(operation))
+            for path, operations in paths.items()
+            if path.startswith(record_path) and path.count("{") == 1
+            for method, operation in operations.items()
+            if method in _METHODS
+        ]
+        sources = [
+            (paths.get(collection, {}).get("get"), "200", "$response.body#/results/0/id"),
+            (paths.get(collection, {}).get("post"), "201", "$response.body#/id"),
+        ]
+        for path in (record_path, f"{record_path}transition/"):
+            for method in ("get", "patch", "post"):
+                sources.append((paths.get(path, {}).get(method), "200", "$response.body#/id"))
+        for operation, status, id_from in sources:
+            answer = (operation or {}).get("responses", {}).get(status)
+            if answer is None or "content" not in answer:
+                continue
+            has_etag = "ETag" in answer.get("headers", {})
+            links = answer.setdefault("links", {})
+            for operation_id, if_match in targets:
+                parameters = {"path.id": id_from}
+                if if_match and has_etag and id_from == "$response.body#/id":
+                    parameters["header.If-Match"] = "$response.header.ETag"
+                links[operation_id] = {"operationId": operation_id, "parameters": parameters}
+    return result
+
+
+def _takes_if_match(operation: dict) -> bool:
+    return any(
+        parameter.get("in") == "header" and parameter.get("name") == IF_MATCH.name
+        for parameter in operation.get("parameters", ())
+    )

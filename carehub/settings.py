@@ -447,6 +447,12 @@ SPECTACULAR_SETTINGS = {
         # A need's severity has the same three values: one name for both.
         "RiskLevelEnum": "patients.models.RiskLevel",
     },
+    # drf-spectacular's own enum hook, then the links from a record's answers to the
+    # operations on it (api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_record_links",
+    ],
 }
 
 # --- Content Security Policy: our own files only, no inline script ---------------------------
