@@ -36,6 +36,9 @@ _PATIENT_WORK = {
         "add_relatedperson",
         "change_relatedperson",
         "delete_relatedperson",
+        "view_patientidentifier",
+        "add_patientidentifier",
+        "delete_patientidentifier",
     ],
     "careplans": [
         "view_careplan",

@@ -8,8 +8,9 @@ the field cannot hold free text, a name, contact details or an identifier:
 - a reference to another record (its id: the coordinator, the care team, the service).
 
 Everything else is stored as ``MASK``: names, the date of birth, addresses, phone numbers,
-email addresses, MRNs, member and reference numbers, and every free-text title, note,
-reason or description. The rule goes by the field's type, so a text field added later is
+email addresses, MRNs, a patient's other identifiers (PatientIdentifier: their system,
+value and assigner; only their type code is kept), member and reference numbers, and every
+free-text title, note, reason or description. The rule goes by the field's type, so a text field added later is
 masked without anyone having to list it. README (Security and privacy) documents it.
 """
 

@@ -4,6 +4,7 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
@@ -288,6 +289,77 @@ class RelatedPerson(models.Model):
 
     def __str__(self) -> str:
         return f"Related person #{self.pk}"
+
+
+class IdentifierType(models.TextChoices):
+    """The kind of identifier: HL7 v2 table 0203 (FHIR identifier-type), the codes in use."""
+
+    MR = "MR", _("Medical record number")
+    MB = "MB", _("Member number")
+    MA = "MA", _("Medicaid number")
+    MC = "MC", _("Medicare number")
+    PI = "PI", _("Patient internal identifier")
+
+
+# A URI (FHIR Identifier.system): a scheme, a colon, no whitespace; OIDs as urn:oid:...
+validate_identifier_system = RegexValidator(
+    r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$",
+    _(
+        "Enter the system as a URI: http://hospital.example.org/mrn, or an OID as "
+        "urn:oid:2.16.840.1.113883.3.1234."
+    ),
+)
+
+DUPLICATE_IDENTIFIER = _("This identifier already belongs to another patient.")
+
+
+@track_history(patient="patient")
+class PatientIdentifier(models.Model):
+    """An identifier another organisation gives the patient (a hospital's MRN, a payer's
+    member id): unique within its system. CareHub's own MRN stays Patient.mrn."""
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="identifiers", verbose_name=_("patient")
+    )
+    system = models.CharField(
+        _("system"),
+        max_length=255,
+        validators=[validate_identifier_system],
+        help_text=_(
+            "Who issues the identifier, as a URI or OID: http://hospital.example.org/mrn, "
+            "urn:oid:2.16.840.1.113883.3.1234."
+        ),
+    )
+    value = models.CharField(_("value"), max_length=100)
+    type_code = models.CharField(
+        _("type"), max_length=8, choices=IdentifierType.choices, blank=True
+    )
+    assigner = models.CharField(
+        _("assigner"), max_length=200, blank=True, help_text=_("The organisation's name.")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("patient identifier")
+        verbose_name_plural = _("patient identifiers")
+        ordering = ["system", "value", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["system", "value"],
+                name="patient_identifier_unique",
+                violation_error_message=DUPLICATE_IDENTIFIER,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Patient identifier #{self.pk}"
+
+    def clean_fields(self, exclude=None) -> None:
+        # Whitespace around a pasted identifier is not part of it (admin and services alike).
+        self.system = (self.system or "").strip()
+        self.value = (self.value or "").strip()
+        self.assigner = (self.assigner or "").strip()
+        super().clean_fields(exclude)
 
 
 class PatientEventKind(models.TextChoices):
