@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from carehub.fields import TimeZoneChoiceField
 from carehub.widgets import FastSelect, use_fast_selects
-from patients.models import Patient, PatientStatus, RelatedPerson, RiskLevel
+from patients.models import Patient, PatientIdentifier, PatientStatus, RelatedPerson, RiskLevel
 from patients.selectors import STAFF_NAME_FIELDS, team_staff, teams_of
 
 
@@ -91,6 +91,19 @@ class RelatedPersonForm(forms.ModelForm):
             "email",
             "notes",
         ]
+
+
+def _identifier_field(name: str) -> forms.Field:
+    return PatientIdentifier._meta.get_field(name).formfield()
+
+
+class PatientIdentifierForm(forms.Form):
+    """An identifier to add; patients.services.identifier_add checks it and saves it."""
+
+    system = _identifier_field("system")
+    value = _identifier_field("value")
+    type_code = _identifier_field("type_code")
+    assigner = _identifier_field("assigner")
 
 
 class PatientOrdering(django_filters.OrderingFilter):

@@ -8,7 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
 from accounts.models import CareTeam, TeamMembership, User
-from patients.models import Patient
+from patients.models import Patient, PatientIdentifier
 
 
 def teams_of(user: User) -> QuerySet[CareTeam]:
@@ -112,3 +112,16 @@ def patient_duplicates(
     visible = list(matches.filter(pk__in=visible_ids).with_team_and_staff()[:20])
     hidden = matches.exclude(pk__in=visible_ids).count()
     return visible, hidden
+
+
+def patient_by_identifier(system: str, value: str) -> Patient | None:
+    """The patient holding ``value`` in ``system`` (outer whitespace ignored), or None.
+
+    Across every team: for matching incoming messages to a patient, not for showing a
+    user a patient (that is patients_visible_to's)."""
+    identifier = (
+        PatientIdentifier.objects.filter(system=system.strip(), value=value.strip())
+        .select_related("patient")
+        .first()
+    )
+    return identifier.patient if identifier is not None else None

@@ -12,7 +12,14 @@ from django.utils.translation import ngettext
 from accounts.models import TeamMembership, User
 from carehub.transitions import InvalidTransition, StaleEdit, guarded_update, machine
 from patients.hooks import WATCHED_FIELDS, patients_changed
-from patients.models import Patient, PatientEvent, PatientEventKind, PatientStatus
+from patients.models import (
+    DUPLICATE_IDENTIFIER,
+    Patient,
+    PatientEvent,
+    PatientEventKind,
+    PatientIdentifier,
+    PatientStatus,
+)
 from patients.selectors import patient_duplicates, patients_visible_to
 
 __all__ = ["InvalidTransition", "PossibleDuplicate", "StaleEdit"]
@@ -184,6 +191,63 @@ def related_persons_edited(*, patient: Patient, by: User) -> None:
     pages, Django admin): the patient's "Contacts" event. In the change's transaction."""
     PatientEvent.objects.create(
         patient=patient, kind=PatientEventKind.UPDATED, actor=by, to_value=_("Contacts")
+    )
+
+
+@transaction.atomic
+def identifier_add(
+    *,
+    patient: Patient,
+    system: str,
+    value: str,
+    type_code: str = "",
+    assigner: str = "",
+    by: User,
+) -> PatientIdentifier:
+    """Give the patient an identifier of another system (a hospital's MRN, a payer's
+    member id). System and value are read without their outer whitespace; a value another
+    patient (or this one) already holds in that system is refused on ``value``."""
+    identifier = PatientIdentifier(
+        patient=patient,
+        system=(system or "").strip(),
+        value=(value or "").strip(),
+        type_code=type_code or "",
+        assigner=(assigner or "").strip(),
+    )
+    identifier.full_clean(validate_constraints=False)
+    holder = (
+        PatientIdentifier.objects.filter(system=identifier.system, value=identifier.value)
+        .values_list("patient_id", flat=True)
+        .first()
+    )
+    if holder is not None:
+        raise ValidationError({"value": _duplicate_message(holder, patient)})
+    try:
+        with transaction.atomic():
+            identifier.save()
+    except IntegrityError as duplicate:  # added by someone else in the meantime
+        raise ValidationError({"value": DUPLICATE_IDENTIFIER}) from duplicate
+    identifiers_edited(patient=patient, by=by)
+    return identifier
+
+
+def _duplicate_message(holder_id: int, patient: Patient) -> str:
+    if holder_id == patient.pk:
+        return _("This patient already has this identifier.")
+    return str(DUPLICATE_IDENTIFIER)
+
+
+@transaction.atomic
+def identifier_remove(*, identifier: PatientIdentifier, by: User) -> None:
+    identifiers_edited(patient=identifier.patient, by=by)
+    identifier.delete()
+
+
+def identifiers_edited(*, patient: Patient, by: User) -> None:
+    """What follows a saved change of the patient's identifiers, wherever it was made (the
+    pages, the API, Django admin): the patient's "Identifiers" event."""
+    PatientEvent.objects.create(
+        patient=patient, kind=PatientEventKind.UPDATED, actor=by, to_value=_("Identifiers")
     )
 
 

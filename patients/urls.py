@@ -19,4 +19,10 @@ urlpatterns = [
         views.related_person_remove,
         name="related_person_remove",
     ),
+    path("<int:pk>/identifiers/new/", views.identifier_add, name="identifier_add"),
+    path(
+        "<int:pk>/identifiers/<int:identifier_pk>/remove/",
+        views.identifier_remove,
+        name="identifier_remove",
+    ),
 ]

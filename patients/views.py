@@ -16,6 +16,7 @@ from patients.forms import (
     PatientCreateForm,
     PatientFilter,
     PatientForm,
+    PatientIdentifierForm,
     PatientStatusForm,
     RelatedPersonForm,
 )
@@ -163,4 +164,28 @@ def related_person_remove(request: HttpRequest, pk: int, person_pk: int) -> Http
     person = get_object_or_404(patient.related_persons, pk=person_pk)
     services.related_person_remove(person=person, by=request.user)
     messages.success(request, _("Contact removed."))
+    return redirect("patients:detail", pk=patient.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def identifier_add(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = access_patient(request.user, pk, perm="patients.change_patient")
+    form = PatientIdentifierForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.identifier_add(patient=patient, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Identifier added."))
+            return redirect("patients:detail", pk=patient.pk)
+    return render(request, "patients/identifier_form.html", {"form": form, "patient": patient})
+
+
+@require_http_methods(["POST"])
+def identifier_remove(request: HttpRequest, pk: int, identifier_pk: int) -> HttpResponse:
+    patient = access_patient(request.user, pk, perm="patients.change_patient")
+    identifier = get_object_or_404(patient.identifiers, pk=identifier_pk)
+    services.identifier_remove(identifier=identifier, by=request.user)
+    messages.success(request, _("Identifier removed."))
     return redirect("patients:detail", pk=patient.pk)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import CareTeam, TeamMembership, User
 from accounts.roles import Role
-from patients.models import Patient, RelatedPerson, Relationship
+from patients.models import IdentifierType, Patient, PatientIdentifier, RelatedPerson, Relationship
 
 TEST_PASSWORD = "a-long-test-password-2026"
 
@@ -76,3 +76,14 @@ class RelatedPersonFactory(factory.django.DjangoModelFactory):
     name = factory.Faker("name")
     relationship = Relationship.SPOUSE
     is_emergency_contact = True
+
+
+class PatientIdentifierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PatientIdentifier
+
+    patient = factory.SubFactory(PatientFactory)
+    system = "http://hospital.example.org/mrn"
+    value = factory.Sequence(lambda n: f"H{n:07d}")
+    type_code = IdentifierType.MR
+    assigner = "Example General Hospital"
