@@ -4,13 +4,20 @@ from audit.admin import AuditedDeletionMixin, PatientAuditMixin, ReadOnlyAdmin
 from carehub.admin_versions import VersionedAdminMixin
 from patients import services
 from patients.admin_scope import CareTeamScopeMixin
-from patients.models import Patient, PatientEvent, RelatedPerson
+from patients.models import Patient, PatientEvent, PatientIdentifier, RelatedPerson
 
 
 class RelatedPersonInline(CareTeamScopeMixin, admin.TabularInline):
     model = RelatedPerson
     extra = 0
     readonly_fields = ["created_at", "updated_at"]
+
+
+class PatientIdentifierInline(CareTeamScopeMixin, admin.TabularInline):
+    model = PatientIdentifier
+    extra = 0
+    fields = ["system", "value", "type_code", "assigner", "created_at"]
+    readonly_fields = ["created_at"]
 
 
 class PatientEventInline(CareTeamScopeMixin, admin.TabularInline):
@@ -43,7 +50,7 @@ class PatientAdmin(PatientAuditMixin, VersionedAdminMixin, AuditedDeletionMixin,
     # Status moves only through patients.services (admins use the pages for that); edits
     # check and move the version as the pages do (carehub.admin_versions).
     readonly_fields = ["status", "status_reason", "version", "created_at", "updated_at"]
-    inlines = [RelatedPersonInline, PatientEventInline]
+    inlines = [PatientIdentifierInline, RelatedPersonInline, PatientEventInline]
     date_hierarchy = "created_at"
     show_full_result_count = False
 
@@ -69,6 +76,10 @@ class PatientAdmin(PatientAuditMixin, VersionedAdminMixin, AuditedDeletionMixin,
             formset.new_objects or formset.changed_objects or formset.deleted_objects
         ):
             services.related_persons_edited(patient=form.instance, by=request.user)
+        if formset.model is PatientIdentifier and (
+            formset.new_objects or formset.changed_objects or formset.deleted_objects
+        ):
+            services.identifiers_edited(patient=form.instance, by=request.user)
 
 
 @admin.register(RelatedPerson)
@@ -100,6 +111,38 @@ class RelatedPersonAdmin(PatientAuditMixin, AuditedDeletionMixin, admin.ModelAdm
         super().delete_queryset(request, queryset)
         for patient in Patient.objects.filter(pk__in=patient_ids).order_by("pk"):
             services.related_persons_edited(patient=patient, by=request.user)
+
+
+@admin.register(PatientIdentifier)
+class PatientIdentifierAdmin(PatientAuditMixin, AuditedDeletionMixin, admin.ModelAdmin):
+    """Found by value (an identifier read off a letter or a message). Saved or deleted here,
+    an identifier gets the patient's "Identifiers" event, as on the pages; it stays with
+    its patient."""
+
+    list_display = ["value", "system", "type_code", "assigner", "patient", "created_at"]
+    list_filter = ["type_code"]
+    search_fields = ["value", "patient__mrn"]
+    raw_id_fields = ["patient"]
+    readonly_fields = ["created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "patient"] if obj is not None else fields
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.identifiers_edited(patient=obj.patient, by=request.user)
+
+    def delete_model(self, request, obj):
+        patient = obj.patient
+        super().delete_model(request, obj)
+        services.identifiers_edited(patient=patient, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        patient_ids = set(queryset.values_list("patient_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for patient in Patient.objects.filter(pk__in=patient_ids).order_by("pk"):
+            services.identifiers_edited(patient=patient, by=request.user)
 
 
 @admin.register(PatientEvent)
