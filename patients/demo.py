@@ -17,8 +17,10 @@ from accounts.roles import Role
 from carehub.bulk import BulkTable, bulk_load
 from patients.models import (
     ContactMethod,
+    IdentifierType,
     Language,
     Patient,
+    PatientIdentifier,
     PatientStatus,
     RelatedPerson,
     Relationship,
@@ -133,6 +135,10 @@ PAYERS = [
     "Harvard Pilgrim",
     "",
 ]
+# Every tenth patient is known to the hospital and, when insured, to the payer by their ids.
+HOSPITAL = ("http://hospital.example.org/mrn", "Example General Hospital")
+PAYER_TYPES = {"MassHealth": IdentifierType.MA, "Medicare": IdentifierType.MC}
+IDENTIFIED_EVERY = 10
 TEAM_NAMES = [
     "North Clinic",
     "South Clinic",
@@ -304,10 +310,15 @@ def seed_patients(*, staff: DemoStaff, count: int, rng: random.Random, progress=
         Relationship.SIBLING,
         Relationship.CAREGIVER,
     ]
+    identifiers = BulkTable(PatientIdentifier)
     ids: list[int] = []
     first_number = patients.next_id
-    with bulk_load([Patient, RelatedPerson]):
+    with bulk_load([Patient, RelatedPerson, PatientIdentifier]):
         for row in build_patients(staff=staff, count=count, rng=rng, first_number=first_number):
+            row["id"] = patients.take_id()
+            if row["id"] % IDENTIFIED_EVERY == 0:
+                for identifier in demo_identifiers(row):
+                    identifiers.add_dict(identifier)
             patient_id = patients.add_dict(row)
             ids.append(patient_id)
             if rng.random() < 0.35:
@@ -327,11 +338,43 @@ def seed_patients(*, staff: DemoStaff, count: int, rng: random.Random, progress=
                 written = len(patients.rows)
                 patients.flush()
                 contacts.flush()
+                identifiers.flush()
                 if progress:
                     progress(written)
         written = len(patients.rows)
         patients.finish()
         contacts.finish()
+        identifiers.finish()
         if progress and written:
             progress(written)
     return ids
+
+
+def demo_identifiers(row: dict) -> list[dict]:
+    """The hospital's MRN and, for an insured patient, the payer's member id (made the
+    patient's insurance member id too): unique, as they are derived from the patient's id."""
+    patient_id = row["id"]
+    system, hospital = HOSPITAL
+    rows = [
+        {
+            "patient_id": patient_id,
+            "system": system,
+            "value": f"H{patient_id:08d}",
+            "type_code": IdentifierType.MR,
+            "assigner": hospital,
+        }
+    ]
+    payer = row["insurance_payer"]
+    if payer:
+        row["insurance_member_id"] = f"M{patient_id:08d}"
+        slug = "".join(c for c in payer.lower() if c.isalnum())
+        rows.append(
+            {
+                "patient_id": patient_id,
+                "system": f"http://{slug}.example.org/member-id",
+                "value": row["insurance_member_id"],
+                "type_code": PAYER_TYPES.get(payer, IdentifierType.MB),
+                "assigner": payer,
+            }
+        )
+    return rows
