@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import filters, mixins, serializers, status
@@ -15,6 +16,7 @@ from api.base import (
     ApiFilterSet,
     ApiViewSet,
     IdFilter,
+    InputSerializer,
     ReadSerializer,
     ScopedSerializer,
     TransitionSerializer,
@@ -23,13 +25,20 @@ from api.base import (
 )
 from api.pagination import CursorPagination
 from patients import services
-from patients.models import Patient, PatientStatus, RiskLevel
+from patients.models import IdentifierType, Patient, PatientIdentifier, PatientStatus, RiskLevel
 from patients.permissions import access_patient
 from patients.selectors import patients_visible_to, team_staff, teams_of
 
 
+class PatientIdentifierSerializer(ReadSerializer):
+    class Meta:
+        model = PatientIdentifier
+        fields = ["id", "system", "value", "type_code", "assigner"]
+
+
 class PatientSerializer(ReadSerializer):
     phone = PhoneNumberField(read_only=True)
+    identifiers = PatientIdentifierSerializer(many=True, read_only=True)
     allowed_transitions = serializers.SerializerMethodField()
 
     class Meta:
@@ -41,7 +50,7 @@ class PatientSerializer(ReadSerializer):
             "consent_sms", "consent_email", "consent_mail", "insurance_payer",
             "insurance_member_id", "risk_level", "status", "status_reason", "care_team",
             "primary_coordinator", "case_manager", "created_at", "updated_at", "version",
-            "allowed_transitions",
+            "identifiers", "allowed_transitions",
         ]  # fmt: skip
 
     def get_allowed_transitions(self, patient: Patient) -> list[str]:
@@ -75,6 +84,33 @@ class PatientWriteSerializer(ScopedSerializer, WriteModelSerializer):
         staff = team_staff(teams.values("pk"))
         self.fields["primary_coordinator"].queryset = staff
         self.fields["case_manager"].queryset = staff
+
+
+class PatientIdentifierAddSerializer(InputSerializer):
+    system = serializers.RegexField(
+        # A URI (patients.models.validate_identifier_system), outer whitespace ignored.
+        r"^\s*[A-Za-z][A-Za-z0-9+.\-]*:\S+\s*$",
+        max_length=255,
+        help_text="Who issues the identifier, as a URI: http://hospital.example.org/mrn, "
+        "urn:oid:2.16.840.1.113883.3.1234.",
+    )
+    value = serializers.CharField(
+        max_length=100, help_text="Unique within its system: one patient holds it."
+    )
+    type_code = serializers.ChoiceField(
+        choices=IdentifierType.choices,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="HL7 v2 table 0203 (FHIR identifier-type).",
+    )
+    assigner = serializers.CharField(
+        max_length=200,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="The organisation's name.",
+    )
 
 
 class PatientTransitionSerializer(TransitionSerializer):
@@ -120,10 +156,12 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         "list": "patients.view_patient",
         "retrieve": "patients.view_patient",
         "create": "patients.add_patient",
+        "identifiers": "patients.change_patient",
+        "identifier": "patients.change_patient",
     }
 
     def get_queryset(self):
-        return patients_visible_to(self.request.user)
+        return patients_visible_to(self.request.user).prefetch_related("identifiers")
 
     def get_object(self):
         return access_patient(self.request.user, self.kwargs["pk"])
@@ -186,3 +224,39 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
             expected_version=patient.version if version is None else version,
         )
         return Response(PatientSerializer(patient).data)
+
+    @extend_schema(
+        summary="Give a patient an identifier of another system",
+        description="A hospital's MRN, a payer's member id: a value another patient (or this "
+        "one) already holds in that system is a 400 on value.",
+        request=PatientIdentifierAddSerializer,
+        responses={201: PatientIdentifierSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def identifiers(self, request, pk: int):
+        patient = access_patient(request.user, pk, perm="patients.change_patient")
+        incoming = PatientIdentifierAddSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        identifier = services.identifier_add(
+            patient=patient, by=request.user, **incoming.validated_data
+        )
+        return Response(
+            PatientIdentifierSerializer(identifier).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        summary="Remove an identifier from a patient", request=None, responses={204: None}
+    )
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"identifiers/(?P<identifier_pk>[0-9]{1,18})",
+        url_name="identifier",
+    )
+    def identifier(self, request, pk: int, identifier_pk: int):
+        patient = access_patient(request.user, pk, perm="patients.change_patient")
+        identifier = patient.identifiers.filter(pk=identifier_pk).first()
+        if identifier is None:
+            raise Http404
+        services.identifier_remove(identifier=identifier, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -72,8 +72,8 @@ def patient_enrolled(r) -> None:
 LISTS = {
     # url: (queries, how to add one row). Every one: the token with its user, the user's
     # roles and permissions (1), the audit row; then what the list itself needs.
-    # + the page of rows (cursor: no count)
-    "/api/v1/patients/": (4, lambda r: PatientFactory(care_team=r["team"])),
+    # + the page of rows (cursor: no count), their identifiers (prefetch)
+    "/api/v1/patients/": (5, lambda r: PatientFactory(care_team=r["team"])),
     # + count, the page, its needs (prefetch)
     "/api/v1/care-plans/": (6, lambda r: CarePlanFactory(patient=r["patient"], author=r["user"])),
     # + count, the page with plans and achievement (subquery)

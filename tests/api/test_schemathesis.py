@@ -85,6 +85,9 @@ RULES: dict[str, dict[str, str]] = {
         "mrn": "not another patient's MRN",
         "date_of_birth": "not in the future",
     },
+    "POST /api/v1/patients/{id}/identifiers/": {
+        "value": "not a value a patient already holds in that system",
+    },
     "PATCH /api/v1/patients/{id}/": {
         "mrn": "not another patient's MRN",
         "date_of_birth": "not in the future",
