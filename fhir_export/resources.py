@@ -19,7 +19,7 @@ from decimal import Decimal
 from accounts.models import CareTeam
 from benefits.models import Coverage, SubscriberRelationship
 from careplans.models import CarePlan, Goal, Task
-from patients.models import Language, Patient, PatientStatus
+from patients.models import IdentifierType, Language, Patient, PatientIdentifier, PatientStatus
 from programs.models import Enrolment, EnrolmentStatus, EnrolmentTransition, ProgramKind
 from referrals.models import (
     OutcomeCode,
@@ -98,7 +98,8 @@ def patient(record: Patient) -> dict:
                     "type": {"coding": [{"system": IDENTIFIER_TYPE, "code": "MR"}]},
                     "system": MRN_SYSTEM,
                     "value": record.mrn,
-                }
+                },
+                *(identifier(i) for i in record.identifiers.all()),
             ],
             "active": record.status == PatientStatus.ACTIVE,
             "name": [
@@ -129,6 +130,27 @@ def patient(record: Patient) -> dict:
             else [],
         }
     )
+
+
+def identifier(record: PatientIdentifier) -> dict:
+    """An identifier of another system (the MRN is CareHub's own, above)."""
+    coding = None
+    if record.type_code:
+        coding = {
+            "coding": [
+                {
+                    "system": IDENTIFIER_TYPE,
+                    "code": record.type_code,
+                    "display": str(IdentifierType(record.type_code).label),
+                }
+            ]
+        }
+    return {
+        "type": coding,
+        "system": record.system,
+        "value": record.value,
+        "assigner": {"display": record.assigner} if record.assigner else None,
+    }
 
 
 def care_team(team: CareTeam, *, patient_record: Patient | None = None) -> dict:

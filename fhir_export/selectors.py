@@ -36,7 +36,7 @@ VIEW_PERMS = {
 def patient_everything(patient: Patient, user: User) -> Everything:
     """The patient, care plans, goals, tasks, referrals (ServiceRequest + Task), program
     enrolments (EpisodeOfCare, with their status history) and coverage, and the care team,
-    services and organisations they refer to: each kind the user may view. Eleven queries
+    services and organisations they refer to: each kind the user may view. Twelve queries
     at most."""
     allowed = {kind for kind, perm in VIEW_PERMS.items() if user.has_perm(perm)}
 

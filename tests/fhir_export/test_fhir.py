@@ -227,3 +227,44 @@ def test_every_status_is_a_code_of_its_fhir_value_set():
     assert set(TaskStatus.values) <= task_status
     assert {pair[0] for pair in FHIR_STATUS.values()} <= request_status
     assert {pair[1] for pair in FHIR_STATUS.values() if pair[1]} <= task_status
+
+
+def test_the_patient_lists_the_mrn_and_every_identifier(api, patient):
+    from tests.factories import PatientIdentifierFactory
+
+    PatientIdentifierFactory(patient=patient, value="H1")
+    PatientIdentifierFactory(
+        patient=patient,
+        system="urn:oid:2.16.840.1.113883.3.1234",
+        value="M-2",
+        type_code="",
+        assigner="",
+    )
+    resource = read(api, f"/fhir/Patient/{patient.pk}")
+    assert resource["identifier"] == [
+        {
+            "use": "usual",
+            "type": {
+                "coding": [
+                    {"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}
+                ]
+            },
+            "system": "urn:carehub:mrn",
+            "value": patient.mrn,
+        },
+        {
+            "type": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/v2-0203",
+                        "code": "MR",
+                        "display": "Medical record number",
+                    }
+                ]
+            },
+            "system": "http://hospital.example.org/mrn",
+            "value": "H1",
+            "assigner": {"display": "Example General Hospital"},
+        },
+        {"system": "urn:oid:2.16.840.1.113883.3.1234", "value": "M-2"},
+    ]

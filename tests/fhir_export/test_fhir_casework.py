@@ -97,15 +97,15 @@ def test_everything_stays_constant_in_queries(
 ):
     url = f"/fhir/Patient/{patient.pk}/$everything"
     api.get(url)  # the token's last use is noted on the first request of a minute
-    # The token with its user, the user's roles with their permissions, the patient; the
-    # patient's care plans, goals, tasks and referrals (no plans or goals here: their
+    # The token with its user, the user's roles with their permissions, the patient and
+    # its identifiers; the patient's care plans, goals, tasks and referrals (no plans or goals here: their
     # prefetches do not run); enrolments, their status changes, coverage; the audit row.
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         api.get(url)
     for _ in range(4):
         EnrolmentFactory(patient=patient, case_manager=case_manager, enrolled=True)
         CoverageFactory(patient=patient)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         api.get(url)
 
 
