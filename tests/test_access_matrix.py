@@ -39,7 +39,7 @@ from tests.benefits.factories import (
     PriorAuthorisationFactory,
 )
 from tests.careplans.factories import CarePlanFactory, GoalFactory, TaskFactory
-from tests.factories import RelatedPersonFactory
+from tests.factories import PatientIdentifierFactory, RelatedPersonFactory
 from tests.programs.factories import EnrolmentFactory, ProgramFactory
 from tests.referrals.factories import ReferralFactory, SharingConsentFactory
 from tests.reminders.factories import NotificationFactory, ReminderFactory
@@ -181,6 +181,13 @@ ROUTES: dict[str, Route] = {
     "patients:related_person_edit": Route(
         lambda r: {**patient(r), "person_pk": r["person"].pk}, expect=scoped()
     ),
+    "patients:identifier_add": Route(patient, expect=scoped()),
+    "patients:identifier_add#post": Route(patient, method="post", expect=scoped()),
+    "patients:identifier_remove": Route(
+        lambda r: {**patient(r), "identifier_pk": r["identifier"].pk},
+        method="post",
+        expect=scoped(),
+    ),
     "patients:related_person_remove": Route(
         lambda r: {**patient(r), "person_pk": r["person"].pk}, method="post", expect=scoped()
     ),
@@ -305,6 +312,17 @@ ROUTES: dict[str, Route] = {
     "api:patient-detail": Route(patient, expect=api_scoped()),
     "api:patient-detail#patch": Route(
         patient, method="patch", data=version_of("patient", city="Springfield"), expect=api_scoped()
+    ),
+    "api:patient-identifiers": Route(
+        patient,
+        method="post",
+        data=lambda r: {"system": "http://hospital.example.org/mrn", "value": "API-ID-1"},
+        expect=api_scoped(),
+    ),
+    "api:patient-identifier": Route(
+        lambda r: {**patient(r), "identifier_pk": r["identifier"].pk},
+        method="delete",
+        expect=api_scoped(),
     ),
     "api:patient-transition": Route(
         patient,
@@ -614,6 +632,7 @@ def records(team_a, coordinator, case_manager, patient):
     return {
         "patient": patient,
         "person": RelatedPersonFactory(patient=patient),
+        "identifier": PatientIdentifierFactory(patient=patient),
         "referral": sent,
         "consent": SharingConsentFactory(patient=patient, organization=sent.service.organization),
         "link_token": links.make_token(sent),
@@ -667,7 +686,7 @@ def outcome(response) -> str:
         return str(response.status_code)
     if response.status_code == 302 and response["Location"].startswith(reverse("accounts:login")):
         return "login"
-    if response.status_code in (200, 201, 302, 429):
+    if response.status_code in (200, 201, 204, 302, 429):
         return "ok"
     return f"unexpected {response.status_code}"
 
