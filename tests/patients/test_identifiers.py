@@ -189,3 +189,40 @@ def test_without_permission_is_403(client, team_a, patient):
     remove_url = reverse("patients:identifier_remove", args=[patient.pk, identifier.pk])
     assert client.post(remove_url).status_code == 403
     assert PatientIdentifier.objects.count() == 1
+
+
+# --- Django admin -----------------------------------------------------------------------
+
+
+def test_admin_adds_one_inline_and_refuses_a_duplicate(client, admin_user, patient, patient_b):
+    from tests.test_admin_edits import change_form
+
+    PatientIdentifierFactory(patient=patient_b, value="TAKEN")
+    client.force_login(admin_user)
+    url = reverse("admin:patients_patient_change", args=[patient.pk])
+    data = change_form(client, url)
+    prefix = "identifiers"
+    row = {
+        f"{prefix}-TOTAL_FORMS": "1",
+        f"{prefix}-0-system": f" {HOSPITAL} ",
+        f"{prefix}-0-value": "TAKEN",
+        f"{prefix}-0-type_code": "MR",
+        f"{prefix}-0-assigner": "",
+    }
+    refused = client.post(url, {**data, **row})
+    assert refused.status_code == 200
+    assert "This identifier already belongs to another patient." in refused.content.decode()
+    assert not patient.identifiers.exists()
+
+    saved = client.post(url, {**data, **row, f"{prefix}-0-value": " NEW-7 "})
+    assert saved.status_code == 302
+    assert patient.identifiers.get().value == "NEW-7"
+    assert PatientEvent.objects.filter(patient=patient, to_value="Identifiers").exists()
+
+
+def test_admin_finds_an_identifier_by_value(client, admin_user, patient):
+    PatientIdentifierFactory(patient=patient, value="FIND-ME")
+    PatientIdentifierFactory(patient=patient, value="OTHER")
+    client.force_login(admin_user)
+    response = client.get(reverse("admin:patients_patientidentifier_changelist"), {"q": "FIND-ME"})
+    assert [i.value for i in response.context["cl"].result_list] == ["FIND-ME"]
