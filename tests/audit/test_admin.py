@@ -124,6 +124,8 @@ def test_contacts_deleted_inline_in_admin_are_audited(client, admin_user, patien
         "related_persons-0-DELETE": "on",
         "events-TOTAL_FORMS": "0",
         "events-INITIAL_FORMS": "0",
+        "identifiers-TOTAL_FORMS": "0",
+        "identifiers-INITIAL_FORMS": "0",
     }
     response = client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
