@@ -4,7 +4,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-APPS := accounts audit carehub patients directory careplans referrals reminders assessments programs benefits dashboards api fhir_export
+APPS := accounts audit carehub patients directory careplans referrals reminders assessments programs benefits encounters interfaces dashboards api fhir_export
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: run test lint format install migrate seed bench load clean screenshots

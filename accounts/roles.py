@@ -66,6 +66,11 @@ _PATIENT_WORK = {
         "change_sharingconsent",
     ],
     "accounts": ["view_careteam"],
+    # Stays and visits elsewhere: read by the team; notices write them (interfaces), and
+    # a coordinator may record one that no notice told of.
+    "encounters": ["view_encounter", "add_encounter", "view_encounternotice"],
+    # The unmatched notices of their teams' facilities: matched or dismissed by the team.
+    "interfaces": ["view_inboundmessage", "match_message"],
 }
 
 # Coordinators see the case manager's records of their patients (needs, enrolments,

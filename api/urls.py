@@ -13,6 +13,7 @@ from api import (
     coverage,
     directory,
     docs,
+    encounters,
     notifications,
     patients,
     programs,
@@ -39,6 +40,7 @@ router.register("enrolments", programs.EnrolmentViewSet, basename="enrolment")
 router.register(
     "attendance-sessions", programs.AttendanceSessionViewSet, basename="attendance-session"
 )
+router.register("encounters", encounters.EncounterViewSet, basename="encounter")
 router.register("coverages", coverage.CoverageViewSet, basename="coverage")
 router.register(
     "prior-authorisations", coverage.PriorAuthorisationViewSet, basename="prior-authorisation"

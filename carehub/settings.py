@@ -110,6 +110,8 @@ INSTALLED_APPS = [
     "assessments",
     "programs",
     "benefits",
+    "encounters",
+    "interfaces",
     "dashboards",
     "api",
     "fhir_export",
@@ -330,6 +332,12 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The worker and beat log through LOGGING's filtered handler (no query strings, no
 # database error messages, no credentials) instead of replacing it with their own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Interfaces: HL7 v2 ADT over MLLP (interfaces/mllp.py) -----------------------------------
+ADT_MLLP_HOST = env("ADT_MLLP_HOST", default="127.0.0.1")
+ADT_MLLP_PORT = env.int("ADT_MLLP_PORT", default=2575)
+# A longer block is answered AR and the connection closed (ADT messages are a few KB).
+ADT_MLLP_MAX_MESSAGE_BYTES = env.int("ADT_MLLP_MAX_MESSAGE_BYTES", default=1024 * 1024)
 
 # --- Caches ------------------------------------------------------------------------------
 # ``throttle`` holds the API's request counters (api/throttling.py): in process memory by

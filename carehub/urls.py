@@ -16,6 +16,7 @@ urlpatterns = [
     path("assessments/", include("assessments.urls")),
     path("programs/", include("programs.urls")),
     path("benefits/", include("benefits.urls")),
+    path("interfaces/", include("interfaces.urls")),
     path("api/", include("api.urls")),
     path("fhir/", include("fhir_export.urls")),
     path("hsds/", include("directory.urls")),

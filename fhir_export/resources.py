@@ -5,6 +5,7 @@ fhir.resources package).
 - A referral is a ServiceRequest with its fulfilment Task (id ``referral-<id>``, from the
   moment it is sent); the Task's status is the detail of where the referral stands.
 - A care team is a CareTeam; the directory is Organization and HealthcareService.
+- A stay or visit elsewhere is an Encounter (US Core), its diagnoses as reasonCode.
 - A program enrolment is an EpisodeOfCare (``episode_status`` maps its status); the
   insurance a patient holds is a Coverage, its payer named (no Organization resource).
 Staff appear by name only (``display``): CareHub exports no Practitioner resources.
@@ -19,6 +20,7 @@ from decimal import Decimal
 from accounts.models import CareTeam
 from benefits.models import Coverage, SubscriberRelationship
 from careplans.models import CarePlan, Goal, Task
+from encounters.models import Encounter, EncounterClass
 from patients.models import IdentifierType, Language, Patient, PatientIdentifier, PatientStatus
 from programs.models import Enrolment, EnrolmentStatus, EnrolmentTransition, ProgramKind
 from referrals.models import (
@@ -39,6 +41,8 @@ IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
 COVERAGE_CLASS = "http://terminology.hl7.org/CodeSystem/coverage-class"
 SUBSCRIBER_RELATIONSHIP = "http://terminology.hl7.org/CodeSystem/subscriber-relationship"
 PROGRAM_KIND_SYSTEM = "urn:carehub:program-kind"
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+VISIT_NUMBER_SYSTEM = "urn:carehub:visit-number"
 
 
 def prune(value):
@@ -504,5 +508,52 @@ def healthcare_service(record: Service) -> dict:
             ],
             "referralMethod": [text("email")] if record.accepts_referrals and record.email else [],
             "availabilityExceptions": record.hours,
+        }
+    )
+
+
+# --- Encounters ----------------------------------------------------------------------------
+
+
+def encounter(record: Encounter) -> dict:
+    """A stay or visit elsewhere (US Core Encounter): class, a type in words, the period,
+    the attending practitioner by name, diagnoses as reasonCode, the disposition."""
+    klass = EncounterClass(record.encounter_class)
+    visit = (
+        f"{record.facility_key}/{record.visit_number}"
+        if record.facility_key
+        else record.visit_number
+    )
+    return prune(
+        {
+            "resourceType": "Encounter",
+            "id": str(record.pk),
+            "meta": {"lastUpdated": record.updated_at},
+            "identifier": [{"system": VISIT_NUMBER_SYSTEM, "value": visit}] if visit else [],
+            "status": record.status,
+            "class": {"system": ACT_CODE, "code": klass.value, "display": str(klass.label)},
+            "type": [text(str(klass.label))],
+            "subject": ref("Patient", record.patient_id),
+            "participant": [{"individual": {"display": record.attending}}]
+            if record.attending
+            else [],
+            "period": {"start": record.admitted_at, "end": record.discharged_at},
+            "reasonCode": ([text(record.reason)] if record.reason else [])
+            + [
+                {
+                    "coding": [
+                        {"system": d.get("system"), "code": d.get("code"), "display": d.get("text")}
+                    ]
+                    if d.get("code")
+                    else [],
+                    "text": d.get("text"),
+                }
+                for d in record.diagnoses
+            ],
+            "hospitalization": {"dischargeDisposition": text(record.discharge_disposition)}
+            if record.discharge_disposition
+            else {},
+            "location": [{"location": {"display": record.location}}] if record.location else [],
+            "serviceProvider": {"display": record.facility} if record.facility else None,
         }
     )

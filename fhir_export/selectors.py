@@ -9,6 +9,7 @@ from django.db.models import Prefetch
 from accounts.models import User
 from benefits.models import Coverage
 from careplans.models import CarePlan, Goal, GoalProgress, Task
+from encounters.models import Encounter
 from fhir_export import resources
 from patients.models import Patient
 from programs.models import Enrolment, EnrolmentTransition
@@ -30,12 +31,13 @@ VIEW_PERMS = {
     "referrals": "referrals.view_referral",
     "enrolments": "programs.view_enrolment",
     "coverages": "benefits.view_coverage",
+    "encounters": "encounters.view_encounter",
 }
 
 
 def patient_everything(patient: Patient, user: User) -> Everything:
     """The patient, care plans, goals, tasks, referrals (ServiceRequest + Task), program
-    enrolments (EpisodeOfCare, with their status history) and coverage, and the care team,
+    enrolments (EpisodeOfCare, with their status history), coverage and encounters, and the care team,
     services and organisations they refer to: each kind the user may view. Twelve queries
     at most."""
     allowed = {kind for kind, perm in VIEW_PERMS.items() if user.has_perm(perm)}
@@ -85,6 +87,7 @@ def patient_everything(patient: Patient, user: User) -> Everything:
         .order_by("pk"),
     )
     coverages = kind("coverages", Coverage.objects.filter(patient=patient).order_by("pk"))
+    encounters = kind("encounters", Encounter.objects.filter(patient=patient).order_by("pk"))
     found = Everything()
     found.matches.append(resources.patient(patient))
     for plan in plans:
@@ -110,6 +113,7 @@ def patient_everything(patient: Patient, user: User) -> Everything:
         resources.episode_of_care(e, transitions=e.transitions.all()) for e in enrolments
     ]
     found.matches += [resources.coverage(c) for c in coverages]
+    found.matches += [resources.encounter(e) for e in encounters]
     found.included.append(resources.care_team(patient.care_team, patient_record=patient))
     found.included += [resources.healthcare_service(s) for s in services.values()]
     found.included += [resources.organization(o) for o in organizations.values()]

@@ -18,6 +18,8 @@ urlpatterns = [
     re_path(r"^Task/(?P<id>(?:referral-)?[0-9]{1,18})$", views.TaskRead.as_view(), name="task"),
     re_path(rf"^EpisodeOfCare/{ID}$", views.EpisodeOfCareRead.as_view(), name="episodeofcare"),
     re_path(rf"^Coverage/{ID}$", views.CoverageRead.as_view(), name="coverage"),
+    re_path(rf"^Encounter/{ID}$", views.EncounterRead.as_view(), name="encounter"),
+    re_path(r"^Encounter$", views.EncounterSearch.as_view(), name="encounter-search"),
     # Last: any other path under /fhir/ answers a 404 OperationOutcome.
     re_path(r"^(?P<rest>[\s\S]*)$", views.not_found, name="not-found"),  # newlines too
 ]

@@ -5,6 +5,7 @@ access functions as the pages: outside the user's scope, a 404 OperationOutcome.
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -23,6 +25,8 @@ from audit import context as audit_context
 from audit.models import AuditAction
 from benefits.permissions import access_coverage
 from careplans.permissions import access_care_plan, access_goal, access_task
+from encounters.permissions import access_encounter
+from encounters.selectors import encounters_visible_to
 from fhir_export import resources
 from fhir_export.schema import FhirAutoSchema
 from fhir_export.selectors import patient_everything
@@ -164,6 +168,84 @@ class CoverageRead(FhirView):
     @extend_schema(summary="FHIR Coverage", responses={200: RESOURCE}, tags=["fhir"])
     def get(self, request, id: str):
         return Response(resources.coverage(access_coverage(request.user, int(id))))
+
+
+class EncounterRead(FhirView):
+    @extend_schema(
+        summary="FHIR Encounter (a stay or visit elsewhere)",
+        responses={200: RESOURCE},
+        tags=["fhir"],
+    )
+    def get(self, request, id: str):
+        return Response(resources.encounter(access_encounter(request.user, int(id))))
+
+
+SEARCH_COUNT, SEARCH_MAX = 50, 200
+
+
+def _search_int(request, name: str, default: int, *, low: int, high: int) -> int:
+    values = request.query_params.getlist(name)
+    if not values:
+        return default
+    if len(values) > 1 or not values[0].isdigit() or not low <= int(values[0]) <= high:
+        raise ValidationError({name: [f"Give one whole number from {low} to {high}."]})
+    return int(values[0])
+
+
+class EncounterSearch(FhirView):
+    """GET /fhir/Encounter?patient=ID (or subject=Patient/ID): a searchset Bundle of the
+    encounters in your scope, newest first, ``_count`` a page (at most 200), ``page`` from 1.
+    Parameters CareHub does not know are ignored, as FHIR servers do by default."""
+
+    @extend_schema(
+        summary="FHIR Encounter search (patient, _count, page)",
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="A FHIR Bundle.")},
+        tags=["fhir"],
+    )
+    def get(self, request):
+        encounters = encounters_visible_to(request.user).order_by("-admitted_at", "-pk")
+        if not request.user.has_perm("encounters.view_encounter"):
+            encounters = encounters.none()
+        applied = {}
+        for name in ("patient", "subject"):
+            values = request.query_params.getlist(name)
+            if not values:
+                continue
+            value = values[0].removeprefix("Patient/")
+            if len(values) > 1 or not value.isdigit() or len(value) > 18:
+                raise ValidationError({name: ["Give one patient id (or Patient/id)."]})
+            encounters = encounters.filter(patient_id=int(value))
+            applied[name] = values[0]
+        count = _search_int(request, "_count", SEARCH_COUNT, low=1, high=SEARCH_MAX)
+        page = _search_int(request, "page", 1, low=1, high=10**9)
+        rows = list(encounters[(page - 1) * count : page * count + 1])
+        more = len(rows) > count
+        rows = rows[:count]
+        audit_context.note_listed(rows)
+
+        def link(relation: str, number: int) -> dict:
+            query = urlencode({**applied, "_count": count, "page": number})
+            return {
+                "relation": relation,
+                "url": request.build_absolute_uri(f"/fhir/Encounter?{query}"),
+            }
+
+        links = [link("self", page)] + ([link("next", page + 1)] if more else [])
+        bundle = {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "timestamp": timezone.now().isoformat(),
+            "link": links,
+            "entry": [
+                {
+                    "fullUrl": request.build_absolute_uri(f"/fhir/Encounter/{e.pk}"),
+                    "resource": resources.encounter(e),
+                    "search": {"mode": "match"},
+                }
+                for e in rows
+            ],
+        }
+        return Response(bundle)
 
 
 class PatientEverything(FhirView):

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts the web server, a Celery worker and Celery beat; Ctrl-C stops all three.
+# Starts the web server, a Celery worker, Celery beat and the HL7 v2 (MLLP) listener;
+# Ctrl-C stops them all.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -18,6 +19,8 @@ $BIN/celery -A carehub worker --loglevel INFO --concurrency 2 &
 pids+=($!)
 $BIN/celery -A carehub beat --loglevel INFO &
 pids+=($!)
+$BIN/python manage.py adt_listen &
+pids+=($!)
 PORT=${PORT:-8000}
 $BIN/python manage.py runserver "127.0.0.1:$PORT" --noreload &
 pids+=($!)
@@ -30,7 +33,8 @@ cat <<BANNER
     coord2   coordinator, South Clinic
     manager  case manager, North Clinic
     admin    administrator (Django admin at /admin/)
-  Press Ctrl-C to stop the web server, the worker and beat.
+  HL7 v2 ADT over MLLP: 127.0.0.1:${ADT_MLLP_PORT:-2575}
+  Press Ctrl-C to stop the web server, the worker, beat and the listener.
 
 BANNER
 

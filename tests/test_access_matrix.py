@@ -580,6 +580,14 @@ ROUTES: dict[str, Route] = {
     "fhir:task": Route(fhir_id("task"), expect=api_scoped()),
     "fhir:episodeofcare": Route(fhir_id("enrolment"), expect=api_scoped()),
     "fhir:coverage": Route(fhir_id("coverage"), expect=api_scoped()),
+    "fhir:encounter": Route(fhir_id("encounter"), expect=api_scoped()),
+    "fhir:encounter-search": Route(expect=api_signed_in()),
+    "api:encounter-list": Route(expect=api_signed_in()),
+    "api:encounter-detail": Route(record("encounter"), expect=api_scoped()),
+    # Unmatched notices: the team of the facility that sent them, and admins.
+    "interfaces:unmatched": Route(expect=signed_in(outsider="ok")),
+    "interfaces:unmatched_match": Route(record("unmatched"), expect=scoped()),
+    "interfaces:unmatched_dismiss": Route(record("unmatched"), expect=scoped()),
     "fhir:task#fulfilment": Route(
         lambda r: {"id": f"referral-{r['referral'].pk}"}, expect=api_scoped()
     ),
@@ -659,7 +667,31 @@ def records(team_a, coordinator, case_manager, patient):
         "draft_referral": ReferralFactory(patient=patient, referred_by=coordinator),
         "api_token": api_token_create(user=coordinator, by=coordinator, name="script")[0],
         "hsds_service": _hsds_service(sent.service),
+        "encounter": _encounter(patient),
+        "unmatched": _unmatched(team_a),
     }
+
+
+def _encounter(patient):
+    from encounters.services import Notice, notice_record
+
+    notice = Notice(
+        event="A01", occurred_at=timezone.now(), facility_key="GENHOSP", visit_number="V1"
+    )
+    return notice_record(patient=patient, notice=notice, source="test").encounter
+
+
+def _unmatched(team):
+    """A notice from team A's hospital that matched nobody."""
+    from interfaces import services
+    from interfaces.models import AssigningAuthority
+    from tests.interfaces.messages import adt
+
+    AssigningAuthority.objects.create(code="GENHOSP", identifier_system="urn:oid:1.2.3", team=team)
+    message = services.message_receive(adt("A01", mrn="NOBODY").encode()).message
+    services.message_process(message.pk)
+    message.refresh_from_db()
+    return message
 
 
 def _hsds_service(listing):
