@@ -6,13 +6,14 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from audit import context as audit_context
-from audit.admin import ReadOnlyAdminMixin
+from audit.admin import PatientAuditMixin, ReadOnlyAdminMixin
 from interfaces import services
 from interfaces.models import AssigningAuthority, InboundMessage, MatchingPolicy, MessageStatus
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class InboundMessageAdmin(ReadOnlyAdminMixin, PatientAuditMixin, admin.ModelAdmin):
+    patient_paths = ("patient",)
     list_display = [
         "received_at", "transport", "sender", "event", "control_id", "status", "patient_id",
         "attempts",

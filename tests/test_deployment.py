@@ -46,7 +46,15 @@ def test_compose_runs_web_worker_beat_on_postgres_and_redis(tmp_path):
         text=True,
         timeout=60,
     )
-    assert set(result.stdout.split()) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
+    assert set(result.stdout.split()) == {
+        "postgres",
+        "redis",
+        "migrate",
+        "web",
+        "worker",
+        "beat",
+        "adt-listener",
+    }
 
 
 @needs_compose
