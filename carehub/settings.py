@@ -299,11 +299,13 @@ if REDIS_URL:
         "socket_connect_timeout": 5,
     }
 else:
-    BROKER_DIR.mkdir(parents=True, exist_ok=True)
+    (BROKER_DIR / "control").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),
+        # Broadcasts (the control exchange) under var/ too, not in the working directory.
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 if not DEBUG and (
