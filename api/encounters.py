@@ -7,7 +7,7 @@ import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 
-from api.base import ApiFilterSet, ApiViewSet, IdFilter, ReadSerializer
+from api.base import ApiFilterSet, ApiViewSet, IdFilter, ReadSerializer, UtcDateTimeFilter
 from api.pagination import CursorPagination
 from encounters.models import Encounter, EncounterClass, EncounterStatus
 from encounters.permissions import access_encounter
@@ -36,8 +36,8 @@ class EncounterFilter(ApiFilterSet):
     patient = IdFilter(field_name="patient_id")
     encounter_class = django_filters.MultipleChoiceFilter(choices=EncounterClass.choices)
     status = django_filters.MultipleChoiceFilter(choices=EncounterStatus.choices)
-    admitted_after = django_filters.IsoDateTimeFilter(field_name="admitted_at", lookup_expr="gte")
-    admitted_before = django_filters.IsoDateTimeFilter(field_name="admitted_at", lookup_expr="lt")
+    admitted_after = UtcDateTimeFilter(field_name="admitted_at", lookup_expr="gte")
+    admitted_before = UtcDateTimeFilter(field_name="admitted_at", lookup_expr="lt")
 
     class Meta:
         model = Encounter

@@ -318,16 +318,17 @@ def history_triggers(model: type[models.Model]) -> list[str]:
 
 
 @contextlib.contextmanager
-def history_paused(model: type[models.Model]) -> Iterator[None]:
-    """Writes to ``model`` inside (one transaction) are not recorded: for carehub.bulk's
-    loads of generated demo data only (README, Security and privacy).
+def history_paused(*tracked: type[models.Model]) -> Iterator[None]:
+    """Writes to the ``tracked`` models inside (one transaction) are not recorded: for
+    generated demo data only (carehub.bulk's loads, the demo's notices; README, Security
+    and privacy). One block for all of them: the setting is one list, not nested.
 
     It sets pgtrigger's list of triggers to skip for the transaction, which COPY honours
     too; the setting ends with the block (and with a rollback), never reaching other
     sessions or later transactions. Anyone allowed to run SQL as CareHub's database role
     could do the same, as they could disable the triggers: the guarantee is against the
     application's mistakes, not against its database owner."""
-    triggers = history_triggers(model)
+    triggers = [trigger for model in tracked for trigger in history_triggers(model)]
     if not triggers or not history_recorded():
         yield
         return

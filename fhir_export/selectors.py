@@ -38,7 +38,7 @@ VIEW_PERMS = {
 def patient_everything(patient: Patient, user: User) -> Everything:
     """The patient, care plans, goals, tasks, referrals (ServiceRequest + Task), program
     enrolments (EpisodeOfCare, with their status history), coverage and encounters, and the care team,
-    services and organisations they refer to: each kind the user may view. Twelve queries
+    services and organisations they refer to: each kind the user may view. Thirteen queries
     at most."""
     allowed = {kind for kind, perm in VIEW_PERMS.items() if user.has_perm(perm)}
 

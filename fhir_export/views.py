@@ -199,6 +199,7 @@ class EncounterSearch(FhirView):
 
     @extend_schema(
         summary="FHIR Encounter search (patient, _count, page)",
+        operation_id="fhir_Encounter_search",
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="A FHIR Bundle.")},
         tags=["fhir"],
     )

@@ -100,12 +100,12 @@ def test_everything_stays_constant_in_queries(
     # The token with its user, the user's roles with their permissions, the patient and
     # its identifiers; the patient's care plans, goals, tasks and referrals (no plans or goals here: their
     # prefetches do not run); enrolments, their status changes, coverage; the audit row.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         api.get(url)
     for _ in range(4):
         EnrolmentFactory(patient=patient, case_manager=case_manager, enrolled=True)
         CoverageFactory(patient=patient)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         api.get(url)
 
 
