@@ -92,6 +92,7 @@ def note_page(page):
 
 
 def patient_ids_of(records: list, paths: tuple[str, ...] | None = None) -> list[int]:
+    from audit.history import patient_id_at
     from patients.admin_scope import patient_paths_of
 
     first = records[0]
@@ -106,7 +107,7 @@ def patient_ids_of(records: list, paths: tuple[str, ...] | None = None) -> list[
             attname = model._meta.get_field(path).attname
             ids += [getattr(record, attname) for record in records]
         elif all(_loaded(record, path) for record in records):
-            ids += [_walk(record, path) for record in records]
+            ids += [patient_id_at(record, path) for record in records]
         else:
             ids += model._default_manager.filter(pk__in=[r.pk for r in records]).values_list(
                 f"{path}_id", flat=True
@@ -125,15 +126,6 @@ def _loaded(record, path: str) -> bool:
         if record is None:
             return True
     return True
-
-
-def _walk(record, path: str) -> int | None:
-    *hops, last = path.split("__")
-    for hop in hops:
-        record = getattr(record, hop)
-        if record is None:
-            return None
-    return getattr(record, record._meta.get_field(last).attname)
 
 
 def note_object(obj, *, action: str | None = None) -> None:

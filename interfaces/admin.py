@@ -9,6 +9,7 @@ from audit import context as audit_context
 from audit.admin import PatientAuditMixin, ReadOnlyAdminMixin
 from interfaces import services
 from interfaces.models import AssigningAuthority, InboundMessage, MatchingPolicy, MessageStatus
+from patients.selectors import scope_team_ids
 
 
 @admin.register(InboundMessage)
@@ -32,8 +33,8 @@ class InboundMessageAdmin(ReadOnlyAdminMixin, PatientAuditMixin, admin.ModelAdmi
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if not request.user.is_admin:
-            team_ids = request.user.memberships.values("team_id")
+        team_ids = scope_team_ids(request.user)
+        if team_ids is not None:  # not an admin: the notices of their teams' facilities
             queryset = queryset.filter(team_id__in=team_ids)
         return queryset
 

@@ -10,15 +10,15 @@ from django.db.models import QuerySet
 from accounts.models import User
 from interfaces import hl7v2
 from interfaces.models import InboundMessage, MessageStatus
+from patients.selectors import scope_team_ids
 
 
 def unmatched_visible_to(user: User) -> QuerySet[InboundMessage]:
     if not user.is_authenticated or not user.has_perm("interfaces.match_message"):
         return InboundMessage.objects.none()
     waiting = InboundMessage.objects.filter(status=MessageStatus.UNMATCHED)
-    if user.is_admin:
-        return waiting
-    return waiting.filter(team__memberships__user=user)
+    team_ids = scope_team_ids(user)  # the patient scope's teams (None: an admin's, all)
+    return waiting if team_ids is None else waiting.filter(team_id__in=team_ids)
 
 
 @dataclass(frozen=True)
